@@ -1,0 +1,115 @@
+"""`exchanger-bot run | chat | sandbox`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from bot.config import ConfigError, Settings, StartupError, load_settings
+from bot.logs import setup_logging
+from bot.storage.crypto import SecretBoxError
+from bot.storage.migrations import MigrationError
+
+log = logging.getLogger("exchanger-bot")
+
+
+async def run_telegram(settings: Settings) -> None:
+    from bot.dispatcher import BOT_DEFAULTS, build_dispatcher, set_commands
+    from bot.services import open_services
+    from bot.web import start_web_server
+
+    assert settings.bot_token is not None
+    async with open_services(settings) as services:
+        dp = build_dispatcher(services)
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        bot = Bot(settings.bot_token.get_secret_value(), session=session, default=BOT_DEFAULTS)
+        runner = await start_web_server(services)
+        try:
+            await set_commands(bot, services.i18n)
+            await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
+        finally:
+            await runner.cleanup()
+
+
+async def run_terminal_chat(settings: Settings) -> None:
+    from bot.dispatcher import BOT_DEFAULTS, build_dispatcher, set_commands
+    from bot.services import open_services
+    from bot.telegram.fake_session import FAKE_TOKEN, FakeTelegramSession
+    from bot.telegram.terminal_chat import TerminalChat
+
+    async with open_services(settings) as services:
+        dp = build_dispatcher(services)
+        bot = Bot(FAKE_TOKEN, session=FakeTelegramSession(), default=BOT_DEFAULTS)
+        await set_commands(bot, services.i18n)
+        await dp.emit_startup(bot=bot)
+        try:
+            await TerminalChat(dp, bot, language_code=settings.default_language).run()
+        finally:
+            await dp.emit_shutdown(bot=bot)
+
+
+async def run_sandbox(host: str, port: int, step_seconds: float | None) -> None:
+    from bot.sandbox import serve_forever
+
+    await serve_forever(host, port, step_seconds)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exchanger-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot on Telegram (the offline chat when BOT_TOKEN is unset)")
+    sub.add_parser("chat", help="talk to the bot in this terminal, with no Telegram")
+    sandbox = sub.add_parser("sandbox", help="serve the demo PremiumExchanger API")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument(
+        "--step-seconds",
+        type=float,
+        default=10.0,
+        help="seconds between status changes of a paid order (0: manual)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "sandbox":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        step = args.step_seconds if args.step_seconds and args.step_seconds > 0 else None
+        try:
+            asyncio.run(run_sandbox(args.host, args.port, step))
+        except KeyboardInterrupt:
+            pass
+        return 0
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level if command == "run" and settings.bot_token else "WARNING")
+
+    try:
+        if command == "run" and settings.bot_token is not None:
+            asyncio.run(run_telegram(settings))
+        else:
+            if command == "run":
+                print("BOT_TOKEN is not set: starting the offline terminal chat (set it to go on Telegram).")
+            asyncio.run(run_terminal_chat(settings))
+    except KeyboardInterrupt:
+        pass
+    except (StartupError, SecretBoxError, MigrationError) as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Versioned schema migrations, recorded in ``PRAGMA user_version``.
+
+Append new migrations to :data:`MIGRATIONS`; never edit one that has shipped. Each runs in its own
+transaction together with the ``user_version`` bump, so a failed migration leaves the previous version.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+class SchemaTooNewError(MigrationError):
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(
+            f"The database schema is version {found}, but this version of the bot only knows "
+            f"versions up to {known}: it was written by a newer release. Upgrade the bot "
+            f"(or restore a backup made by this release); refusing to start so no data is damaged."
+        )
+        self.found = found
+        self.known = known
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_V1 = (
+    """
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE fsm_state (
+        key TEXT PRIMARY KEY,
+        state TEXT,
+        data TEXT,
+        updated_at INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE chat_settings (
+        chat_id INTEGER PRIMARY KEY,
+        language TEXT,
+        partner_id INTEGER,
+        partner_campaign TEXT,
+        attributed_at INTEGER,
+        is_active INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE partner_keys (
+        chat_id INTEGER PRIMARY KEY,
+        api_login TEXT NOT NULL,
+        key_ciphertext BLOB NOT NULL,
+        partner_id INTEGER,
+        created_at INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE bids (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        api_id TEXT NOT NULL UNIQUE,
+        bid_id INTEGER UNIQUE,
+        bid_hash TEXT,
+        direction_id INTEGER,
+        status TEXT,
+        status_title TEXT,
+        callback_token TEXT UNIQUE,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER,
+        status_changed_at INTEGER
+    )
+    """,
+    "CREATE INDEX ix_bids_chat_created ON bids (chat_id, created_at)",
+    "CREATE INDEX ix_bids_status ON bids (status)",
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        kind TEXT,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        sent_at INTEGER
+    )
+    """,
+    "CREATE INDEX ix_outbox_pending ON outbox (sent_at, next_attempt_at)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema: meta, fsm_state, chat_settings, partner_keys, bids, outbox", _V1),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+async def get_schema_version(db: Database) -> int:
+    return int(await db.fetchval("PRAGMA user_version") or 0)
+
+
+async def apply_migrations(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Apply the migrations newer than the database; return the resulting version."""
+    _check_sequence(migrations)
+    known = migrations[-1].version if migrations else 0
+    current = await get_schema_version(db)
+    if current > known:
+        raise SchemaTooNewError(current, known)
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        async with db.transaction():
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            if await get_schema_version(db) >= migration.version:
+                continue
+            for statement in migration.statements:
+                await db.connection.execute(statement)
+            await db.connection.execute(f"PRAGMA user_version = {int(migration.version)}")
+            logger.info("Database migrated to version %d: %s", migration.version, migration.description)
+    return await get_schema_version(db)
+
+
+def _check_sequence(migrations: tuple[Migration, ...]) -> None:
+    for expected, migration in enumerate(migrations, start=1):
+        if migration.version != expected:
+            raise MigrationError(
+                f"Migrations must be numbered 1, 2, 3...; found {migration.version} at {expected}"
+            )

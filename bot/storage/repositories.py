@@ -1,0 +1,289 @@
+"""Typed access to the bot's tables. Every timestamp is unix seconds from ``Database.now()``."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, fields
+from typing import NamedTuple
+
+from pydantic import SecretStr
+
+from bot.storage.crypto import SecretBox
+from bot.storage.database import Database
+
+FINAL_STATUSES: frozenset[str] = frozenset({"success", "cancel", "delete", "error"})
+
+
+class Attribution(NamedTuple):
+    partner_id: int
+    campaign: str | None
+
+
+class ChatSettingsRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _ensure_row(self, chat_id: int) -> None:
+        now = self.db.now()
+        await self.db.execute(
+            "INSERT OR IGNORE INTO chat_settings (chat_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (chat_id, now, now),
+        )
+
+    async def get_language(self, chat_id: int) -> str | None:
+        return await self.db.fetchval("SELECT language FROM chat_settings WHERE chat_id = ?", (chat_id,))
+
+    async def set_language(self, chat_id: int, language: str | None) -> None:
+        now = self.db.now()
+        await self.db.execute(
+            """
+            INSERT INTO chat_settings (chat_id, language, created_at, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (chat_id) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at
+            """,
+            (chat_id, language, now, now),
+        )
+
+    async def get_attribution(self, chat_id: int) -> Attribution | None:
+        row = await self.db.fetchone(
+            """
+            SELECT partner_id, partner_campaign FROM chat_settings
+            WHERE chat_id = ? AND partner_id IS NOT NULL
+            """,
+            (chat_id,),
+        )
+        return None if row is None else Attribution(row["partner_id"], row["partner_campaign"])
+
+    async def attribute(self, chat_id: int, partner_id: int, campaign: str | None = None) -> bool:
+        """Credit the chat to ``partner_id`` unless a partner already has it; True when this call set it."""
+        async with self.db.transaction():
+            await self._ensure_row(chat_id)
+            changed = await self.db.execute(
+                """
+                UPDATE chat_settings
+                SET partner_id = ?, partner_campaign = ?, attributed_at = ?, updated_at = ?
+                WHERE chat_id = ? AND partner_id IS NULL
+                """,
+                (partner_id, campaign, self.db.now(), self.db.now(), chat_id),
+            )
+        return changed > 0
+
+    async def mark_inactive(self, chat_id: int) -> None:
+        """The chat cannot receive messages (the user blocked the bot)."""
+        await self._set_active(chat_id, False)
+
+    async def mark_active(self, chat_id: int) -> None:
+        await self._set_active(chat_id, True)
+
+    async def _set_active(self, chat_id: int, active: bool) -> None:
+        now = self.db.now()
+        await self.db.execute(
+            """
+            INSERT INTO chat_settings (chat_id, is_active, created_at, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (chat_id) DO UPDATE
+            SET is_active = excluded.is_active, updated_at = excluded.updated_at
+            WHERE chat_settings.is_active != excluded.is_active
+            """,
+            (chat_id, int(active), now, now),
+        )
+
+    async def is_active(self, chat_id: int) -> bool:
+        """True unless the chat was marked inactive (unknown chats are active)."""
+        value = await self.db.fetchval("SELECT is_active FROM chat_settings WHERE chat_id = ?", (chat_id,))
+        return value is None or bool(value)
+
+
+@dataclass(frozen=True)
+class LinkedKey:
+    chat_id: int
+    login: str
+    key: SecretStr
+    partner_id: int | None
+    created_at: int
+
+
+class PartnerKeyRepository:
+    """Partner API keys, encrypted with a :class:`SecretBox` and bound to their chat id."""
+
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        self.db = db
+        self.box = box
+
+    @staticmethod
+    def _aad(chat_id: int) -> bytes:
+        return f"partner_keys:{int(chat_id)}".encode("ascii")
+
+    async def save(self, chat_id: int, login: str, key: SecretStr, partner_id: int | None) -> None:
+        """Store (or replace) the chat's key."""
+        sealed = self.box.encrypt(key.get_secret_value(), aad=self._aad(chat_id))
+        await self.db.execute(
+            """
+            INSERT INTO partner_keys (chat_id, api_login, key_ciphertext, partner_id, created_at)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (chat_id) DO UPDATE SET api_login = excluded.api_login,
+                key_ciphertext = excluded.key_ciphertext, partner_id = excluded.partner_id,
+                created_at = excluded.created_at
+            """,
+            (chat_id, login, sealed, partner_id, self.db.now()),
+        )
+
+    async def load(self, chat_id: int) -> LinkedKey | None:
+        """The chat's key, decrypted. Raises ``WrongSecretKey`` / ``DecryptionError`` from the box."""
+        row = await self.db.fetchone("SELECT * FROM partner_keys WHERE chat_id = ?", (chat_id,))
+        if row is None:
+            return None
+        key = self.box.decrypt(row["key_ciphertext"], aad=self._aad(chat_id))
+        return LinkedKey(
+            chat_id=row["chat_id"],
+            login=row["api_login"],
+            key=SecretStr(key),
+            partner_id=row["partner_id"],
+            created_at=row["created_at"],
+        )
+
+    async def get_login(self, chat_id: int) -> str | None:
+        return await self.db.fetchval("SELECT api_login FROM partner_keys WHERE chat_id = ?", (chat_id,))
+
+    async def delete(self, chat_id: int) -> bool:
+        return await self.db.execute("DELETE FROM partner_keys WHERE chat_id = ?", (chat_id,)) > 0
+
+
+class ApiIdTaken(Exception):
+    def __init__(self, api_id: str) -> None:
+        super().__init__(f"api_id {api_id!r} is already reserved")
+        self.api_id = api_id
+
+
+class BidNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Bid:
+    id: int
+    chat_id: int
+    api_id: str
+    bid_id: int | None
+    bid_hash: str | None
+    direction_id: int | None
+    status: str | None
+    status_title: str | None
+    callback_token: str | None
+    created_at: int
+    updated_at: int | None
+    status_changed_at: int | None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Bid:
+        return cls(**{field.name: row[field.name] for field in fields(cls)})
+
+
+class BidRepository:
+    """Exchange orders. ``reserve`` records the ``api_id`` (the idempotency key) before ``create_bid``;
+    ``attach`` fills in what the exchanger answered."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def reserve(self, chat_id: int, api_id: str, direction_id: int | None) -> None:
+        """Raises :class:`ApiIdTaken` when ``api_id`` was reserved before."""
+        try:
+            await self.db.execute(
+                "INSERT INTO bids (chat_id, api_id, direction_id, created_at) VALUES (?, ?, ?, ?)",
+                (chat_id, str(api_id), direction_id, self.db.now()),
+            )
+        except sqlite3.IntegrityError as exc:
+            if "bids.api_id" not in str(exc):
+                raise
+            raise ApiIdTaken(str(api_id)) from None
+
+    async def attach(
+        self,
+        api_id: str,
+        bid_id: int,
+        bid_hash: str | None,
+        status: str | None,
+        status_title: str | None,
+        callback_token: str | None = None,
+    ) -> None:
+        """Fill in the exchanger's bid. Raises :class:`BidNotFound` when ``api_id`` was never reserved."""
+        now = self.db.now()
+        changed = await self.db.execute(
+            """
+            UPDATE bids SET bid_id = ?, bid_hash = ?, status = ?, status_title = ?, callback_token = ?,
+                updated_at = ?, status_changed_at = ?
+            WHERE api_id = ?
+            """,
+            (bid_id, bid_hash, status, status_title, callback_token, now, now, str(api_id)),
+        )
+        if not changed:
+            raise BidNotFound(f"no bid reserved with api_id {api_id!r}")
+
+    async def _get(self, column: str, value: object) -> Bid | None:
+        row = await self.db.fetchone(f"SELECT * FROM bids WHERE {column} = ?", (value,))
+        return None if row is None else Bid.from_row(row)
+
+    async def get_by_api_id(self, api_id: str) -> Bid | None:
+        return await self._get("api_id", str(api_id))
+
+    async def get_by_bid_id(self, bid_id: int) -> Bid | None:
+        return await self._get("bid_id", bid_id)
+
+    async def get_by_callback_token(self, token: str) -> Bid | None:
+        return await self._get("callback_token", token)
+
+    async def list_for_chat(self, chat_id: int, limit: int = 10, offset: int = 0) -> list[Bid]:
+        """Newest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM bids WHERE chat_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            (chat_id, limit, offset),
+        )
+        return [Bid.from_row(row) for row in rows]
+
+    async def count_for_chat(self, chat_id: int) -> int:
+        return int(await self.db.fetchval("SELECT COUNT(*) FROM bids WHERE chat_id = ?", (chat_id,)))
+
+    async def update_status(self, bid_id: int, status: str, status_title: str | None) -> bool:
+        """Record the bid's status; True only when the status code changed (a new title alone is saved
+        but returns False)."""
+        now = self.db.now()
+        async with self.db.transaction():
+            current = await self.db.fetchone(
+                "SELECT status, status_title FROM bids WHERE bid_id = ?", (bid_id,)
+            )
+            if current is None:
+                return False
+            if current["status"] == status:
+                if current["status_title"] != status_title:
+                    await self.db.execute(
+                        "UPDATE bids SET status_title = ?, updated_at = ? WHERE bid_id = ?",
+                        (status_title, now, bid_id),
+                    )
+                return False
+            await self.db.execute(
+                """
+                UPDATE bids SET status = ?, status_title = ?, updated_at = ?, status_changed_at = ?
+                WHERE bid_id = ?
+                """,
+                (status, status_title, now, now, bid_id),
+            )
+            return True
+
+    async def open_bids(self) -> list[Bid]:
+        """Attached bids whose status is not final (unknown codes count as open), oldest first.
+
+        Reservations never attached (no ``bid_id``) are left out: there is nothing to poll yet.
+        """
+        placeholders = ",".join("?" * len(FINAL_STATUSES))
+        rows = await self.db.fetchall(
+            f"""
+            SELECT * FROM bids
+            WHERE bid_id IS NOT NULL AND (status IS NULL OR status NOT IN ({placeholders}))
+            ORDER BY id
+            """,
+            tuple(sorted(FINAL_STATUSES)),
+        )
+        return [Bid.from_row(row) for row in rows]

@@ -1,0 +1,30 @@
+"""/cancel and every Cancel button: leave whatever conversation the chat is in."""
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers import keyboards
+from handlers.callbacks import NavCb
+from handlers.replies import show
+
+router = Router(name="cancel")
+
+
+@router.message(Command("cancel"))
+async def cancel_command(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        text = _("There is nothing to cancel. Here is the main menu:")
+    else:
+        text = _("Cancelled. Here is the main menu:")
+    await state.clear()
+    await message.answer(text, reply_markup=keyboards.main_menu())
+
+
+@router.callback_query(NavCb.filter(F.action == "cancel"))
+async def cancel_button(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer(_("Cancelled"))
+    await state.clear()
+    await show(callback, _("Cancelled. Here is the main menu:"), keyboards.main_menu())

@@ -1,0 +1,52 @@
+"""Last line of defence: log the failure (secrets redacted) and answer the user politely."""
+
+import logging
+from contextlib import suppress
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.exchanger.errors import ExchangerError
+from bot.i18n import language_from_user
+from handlers import keyboards
+from handlers.upstream import upstream_error_text
+
+router = Router(name="errors")
+log = logging.getLogger(__name__)
+
+
+@router.errors()
+async def on_error(event: ErrorEvent, i18n: I18n, chat_settings=None) -> bool:
+    update = event.update
+    exc = event.exception
+    if isinstance(exc, ExchangerError):
+        log.warning("update %s: exchanger failed: %s", update.update_id, exc)
+    else:
+        log.error("update %s failed", update.update_id, exc_info=exc)
+
+    message = update.message or (update.callback_query.message if update.callback_query else None)
+    user = (
+        update.message.from_user
+        if update.message
+        else (update.callback_query.from_user if update.callback_query else None)
+    )
+    locale = None
+    if message is not None and chat_settings is not None:
+        with suppress(Exception):
+            locale = await chat_settings.get_language(message.chat.id)
+    locale = locale or language_from_user(user) or i18n.default_locale
+
+    with i18n.context(), i18n.use_locale(locale):
+        if isinstance(exc, ExchangerError):
+            text = upstream_error_text(exc)
+        else:
+            text = _("😕 Something went wrong on our side. Please try again, or send /start to begin anew.")
+        with suppress(TelegramAPIError):
+            if update.callback_query is not None:
+                await update.callback_query.answer(text, show_alert=True)
+            elif update.message is not None:
+                await update.message.answer(text, reply_markup=keyboards.back_to_menu())
+    return True

@@ -1,0 +1,22 @@
+"""Whatever no other handler took: unknown text, and buttons of conversations that are over."""
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers import keyboards
+
+router = Router(name="fallback")
+
+
+@router.message()
+async def unknown_message(message: Message) -> None:
+    await message.answer(
+        _("I did not understand that. Please use the buttons, or send /help."),
+        reply_markup=keyboards.main_menu(),
+    )
+
+
+@router.callback_query()
+async def stale_button(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))

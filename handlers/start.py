@@ -1,0 +1,64 @@
+"""/start, /help and the main menu."""
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers import keyboards
+from handlers.callbacks import MenuCb
+from handlers.replies import show
+
+router = Router(name="start")
+
+
+def _greeting(first_name: str | None) -> str:
+    name = escape(first_name or "")
+    return _(
+        "👋 Hello, {name}!\n\n"
+        "I am the exchange service's assistant. Here you can see which currencies we exchange, "
+        "and soon create and follow your exchange orders right in this chat.\n\n"
+        "Choose what you want to do:"
+    ).format(name=name)
+
+
+def help_text() -> str:
+    return _(
+        "<b>How to use this bot</b>\n\n"
+        "Press the buttons under my messages, or type a command:\n"
+        "/start: the main menu\n"
+        "/language: change the language\n"
+        "/cancel: stop what you are doing and go back to the menu\n"
+        "/help: this message\n\n"
+        "If a button stops working, send /start to get a fresh menu."
+    )
+
+
+@router.message(CommandStart())
+async def start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(
+        _greeting(message.from_user.first_name if message.from_user else None),
+        reply_markup=keyboards.main_menu(),
+    )
+
+
+@router.callback_query(MenuCb.filter(F.item == "main"))
+async def main_menu(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    await state.clear()
+    await show(callback, _greeting(callback.from_user.first_name), keyboards.main_menu())
+
+
+@router.message(Command("help"))
+async def help_command(message: Message) -> None:
+    await message.answer(help_text(), reply_markup=keyboards.back_to_menu())
+
+
+@router.callback_query(MenuCb.filter(F.item == "help"))
+async def help_button(callback: CallbackQuery) -> None:
+    await callback.answer()
+    await show(callback, help_text(), keyboards.back_to_menu())

@@ -1,0 +1,139 @@
+"""The console entry points as a user runs them: real processes, real pipes, real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.cli import run_telegram
+from bot.sandbox.keys import DEMO
+from tests.conftest import make_settings
+from tests.telegram_emulator import TelegramEmulator
+
+BOT_TOKEN = "123456789:AAHfakeTokenForTheEmulatorOnly0000000"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+    return {**keep, "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"), **extra}
+
+
+def _run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        timeout=120,
+    )
+
+
+def test_chat_talks_to_the_bot_through_pipes(tmp_path: Path) -> None:
+    result = _run(["chat"], tmp_path, stdin="1\n/help\n9\n/quit\n")
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Hello, You!" in out
+    assert "[1] 💱 Currencies" in out
+    assert "Bitcoin" in out  # button 1 pressed: live list from the embedded sandbox
+    assert "/language: change the language" in out
+    assert "(no button 9" in out
+    # The secret key was generated once, private to the owner.
+    key_file = tmp_path / "data" / "secret.key"
+    assert key_file.exists() and (key_file.stat().st_mode & 0o777) == 0o600
+
+
+def test_run_without_token_starts_the_offline_chat(tmp_path: Path) -> None:
+    result = _run(["run"], tmp_path, stdin="/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "BOT_TOKEN is not set" in result.stdout
+    assert "Hello, You!" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"EXCHANGER_URL": "ftp://example.com"}, "EXCHANGER_URL"),
+        ({"BOT_TOKEN": "not-a-token-but-a-secret"}, "BOT_TOKEN"),
+        ({"EXCHANGER_URL": "https://example.com"}, "EXCHANGER_API_KEY"),
+        ({"HTTP_PORT": "99999"}, "HTTP_PORT"),
+        ({"DEFAULT_LANGUAGE": "de"}, "DEFAULT_LANGUAGE"),
+    ],
+)
+def test_bad_configuration_stops_with_one_clear_line(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    result = _run(["run"], tmp_path, **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0], result.stderr
+    assert "not-a-token-but-a-secret" not in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_sandbox_command_serves_the_api(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
+    try:
+        assert process.stdout is not None
+        banner = []
+        for line in process.stdout:
+            banner.append(line)
+            if DEMO.key in line:
+                break
+        text = "".join(banner)
+        assert f"http://127.0.0.1:{port}" in text
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/api/userapi/v1/test",
+            headers={"API-LOGIN": DEMO.login, "API-KEY": DEMO.key},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        assert str(response.json()["error"]) == "0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_run_polls_a_bot_api_server_and_sets_commands(tmp_path: Path, sandbox) -> None:
+    emulator = TelegramEmulator()
+    url = await emulator.start()
+    settings = make_settings(tmp_path, sandbox.url, bot_token=BOT_TOKEN, telegram_api_url=url)
+    task = asyncio.create_task(run_telegram(settings))
+    try:
+        emulator.push_text(777, "/start", language_code="ru")
+        sent = await asyncio.wait_for(emulator.sent.get(), timeout=30)
+        assert sent["chat_id"] == "777"
+        assert "Здравствуйте, Tester!" in sent["text"]
+        assert sent["parse_mode"] == "HTML"
+        ru = {c["command"]: c["description"] for c in emulator.commands_for("ru")}
+        en = {c["command"]: c["description"] for c in emulator.commands_for("en")}
+        assert ru["cancel"] == "Отменить текущее действие"
+        assert en["cancel"] == "Cancel the current action"
+        assert set(ru) == {"start", "help", "language", "cancel"}
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await emulator.stop()
