@@ -1,4 +1,7 @@
-"""One Router per feature; the order below is the order updates are offered to them."""
+"""One Router per feature; the order below is the order updates are offered to them.
+
+Each module builds a fresh Router on request, so several Dispatchers can live in one process
+(the tests, a restart in place)."""
 
 from aiogram import Router
 
@@ -7,4 +10,5 @@ def get_routers() -> list[Router]:
     from handlers import cancel, catalogue, errors, fallback, language, start
 
     # cancel first so /cancel wins in any conversation state; fallback last.
-    return [errors.router, cancel.router, start.router, language.router, catalogue.router, fallback.router]
+    modules = (errors, cancel, start, language, catalogue, fallback)
+    return [module.create_router() for module in modules]

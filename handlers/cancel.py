@@ -10,10 +10,7 @@ from handlers import keyboards
 from handlers.callbacks import NavCb
 from handlers.replies import show
 
-router = Router(name="cancel")
 
-
-@router.message(Command("cancel"))
 async def cancel_command(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         text = _("There is nothing to cancel. Here is the main menu:")
@@ -23,8 +20,14 @@ async def cancel_command(message: Message, state: FSMContext) -> None:
     await message.answer(text, reply_markup=keyboards.main_menu())
 
 
-@router.callback_query(NavCb.filter(F.action == "cancel"))
 async def cancel_button(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer(_("Cancelled"))
     await state.clear()
     await show(callback, _("Cancelled. Here is the main menu:"), keyboards.main_menu())
+
+
+def create_router() -> Router:
+    router = Router(name="cancel")
+    router.message.register(cancel_command, Command("cancel"))
+    router.callback_query.register(cancel_button, NavCb.filter(F.action == "cancel"))
+    return router

@@ -13,10 +13,7 @@ from handlers.callbacks import MenuCb
 from handlers.replies import show
 from handlers.upstream import upstream_error_text
 
-router = Router(name="catalogue")
 
-
-@router.callback_query(MenuCb.filter(F.item == "currencies"))
 async def currencies(callback: CallbackQuery, exchanger: ExchangerPlatform) -> None:
     await callback.answer()
     try:
@@ -32,3 +29,9 @@ async def currencies(callback: CallbackQuery, exchanger: ExchangerPlatform) -> N
     lines += ["", _("<b>You can receive:</b>")]
     lines += [f"• {escape(currency.title)}" for currency in lists.get]
     await show(callback, "\n".join(lines), keyboards.back_to_menu())
+
+
+def create_router() -> Router:
+    router = Router(name="catalogue")
+    router.callback_query.register(currencies, MenuCb.filter(F.item == "currencies"))
+    return router

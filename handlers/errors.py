@@ -14,11 +14,9 @@ from bot.i18n import language_from_user
 from handlers import keyboards
 from handlers.upstream import upstream_error_text
 
-router = Router(name="errors")
 log = logging.getLogger(__name__)
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, i18n: I18n, chat_settings=None) -> bool:
     update = event.update
     exc = event.exception
@@ -50,3 +48,9 @@ async def on_error(event: ErrorEvent, i18n: I18n, chat_settings=None) -> bool:
             elif update.message is not None:
                 await update.message.answer(text, reply_markup=keyboards.back_to_menu())
     return True
+
+
+def create_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

@@ -6,10 +6,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import keyboards
 
-router = Router(name="fallback")
 
-
-@router.message()
 async def unknown_message(message: Message) -> None:
     await message.answer(
         _("I did not understand that. Please use the buttons, or send /help."),
@@ -17,6 +14,12 @@ async def unknown_message(message: Message) -> None:
     )
 
 
-@router.callback_query()
 async def stale_button(callback: CallbackQuery) -> None:
     await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
+
+
+def create_router() -> Router:
+    router = Router(name="fallback")
+    router.message.register(unknown_message)
+    router.callback_query.register(stale_button)
+    return router

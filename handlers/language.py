@@ -12,25 +12,20 @@ from handlers import keyboards
 from handlers.callbacks import LanguageCb, MenuCb
 from handlers.replies import show
 
-router = Router(name="language")
-
 
 def _prompt() -> str:
     return _("🌐 Choose the language I speak with you:")
 
 
-@router.message(Command("language"))
 async def language_command(message: Message, locale: str) -> None:
     await message.answer(_prompt(), reply_markup=keyboards.languages(locale))
 
 
-@router.callback_query(MenuCb.filter(F.item == "language"))
 async def language_button(callback: CallbackQuery, locale: str) -> None:
     await callback.answer()
     await show(callback, _prompt(), keyboards.languages(locale))
 
 
-@router.callback_query(LanguageCb.filter())
 async def choose_language(
     callback: CallbackQuery, callback_data: LanguageCb, chat_settings: ChatSettingsRepository, i18n: I18n
 ) -> None:
@@ -46,3 +41,11 @@ async def choose_language(
         await callback.answer(_("Language: {language}").format(language=LANGUAGE_NAMES[code]))
         text = _("✅ From now on I speak {language}.").format(language=LANGUAGE_NAMES[code])
         await show(callback, text, keyboards.back_to_menu())
+
+
+def create_router() -> Router:
+    router = Router(name="language")
+    router.message.register(language_command, Command("language"))
+    router.callback_query.register(language_button, MenuCb.filter(F.item == "language"))
+    router.callback_query.register(choose_language, LanguageCb.filter())
+    return router

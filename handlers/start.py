@@ -12,8 +12,6 @@ from handlers import keyboards
 from handlers.callbacks import MenuCb
 from handlers.replies import show
 
-router = Router(name="start")
-
 
 def _greeting(first_name: str | None) -> str:
     name = escape(first_name or "")
@@ -37,7 +35,6 @@ def help_text() -> str:
     )
 
 
-@router.message(CommandStart())
 async def start(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(
@@ -46,19 +43,25 @@ async def start(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.callback_query(MenuCb.filter(F.item == "main"))
 async def main_menu(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
     await state.clear()
     await show(callback, _greeting(callback.from_user.first_name), keyboards.main_menu())
 
 
-@router.message(Command("help"))
 async def help_command(message: Message) -> None:
     await message.answer(help_text(), reply_markup=keyboards.back_to_menu())
 
 
-@router.callback_query(MenuCb.filter(F.item == "help"))
 async def help_button(callback: CallbackQuery) -> None:
     await callback.answer()
     await show(callback, help_text(), keyboards.back_to_menu())
+
+
+def create_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.callback_query.register(main_menu, MenuCb.filter(F.item == "main"))
+    router.message.register(help_command, Command("help"))
+    router.callback_query.register(help_button, MenuCb.filter(F.item == "help"))
+    return router

@@ -8,7 +8,8 @@
     cancel:  new -> payed -> cancel
     error:   new -> payed -> realpay -> error
   The path is the direction's outcome (see catalogue.py: 105 cancels, 106 errors, others succeed),
-  overridden by the give amount: integer part ending in 13 -> error, ending in 66 -> cancel.
+  overridden by the give amount (sum_give, before commission): integer part ending in 13 -> error,
+  ending in 66 -> cancel.
   advance() moves one step: coldnew -> new, techpay -> the path's second step, a status on the path ->
   the next one, any other non-final status -> the path's final status; final statuses do not move.
 - Actions: cancel_bid from new/techpay/coldnew/amlwait/merchwait, pay_bid from new/techpay,
@@ -201,7 +202,11 @@ def api_actions(site: str, bid: Bid, lang: str) -> dict:
         "pay": "api" if bid.can_pay_api else "disabled",
         "pay_amount": amount,
         "instruction": _INSTRUCTIONS[kind](lang).format(
-            amount=amount, code=give.code, psys=give.psys(lang), address=bid.address, tag=bid.dest_tag,
+            amount=amount,
+            code=give.code,
+            psys=give.psys(lang),
+            address=bid.address,
+            tag=bid.dest_tag,
             url=bid_url(site, bid),
         ),
         "address": bid.address,

@@ -39,15 +39,16 @@ class CallbackSender:
 
     def send(self, url: str, form: dict[str, str]) -> None:
         if self._queue is None:  # not started: record the attempt as failed
-            self.records.append({"url": url, "form": form, "ok": False, "status_code": None,
-                                 "error": "sandbox not running"})
+            self.records.append(
+                {"url": url, "form": form, "ok": False, "status_code": None, "error": "sandbox not running"}
+            )
             return
         self._idle.clear()
         self._queue.put_nowait((url, form))
 
-    async def drain(self, timeout: float = 10.0) -> None:
+    async def drain(self, max_wait: float = 10.0) -> None:
         """Wait until every queued callback has been attempted."""
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        await asyncio.wait_for(self._idle.wait(), max_wait)
 
     async def _run(self) -> None:
         assert self._queue is not None

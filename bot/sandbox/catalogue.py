@@ -63,8 +63,8 @@ class Currency:
 
 @dataclass(frozen=True)
 class Commission:
-    percent: Decimal = D(0)
-    fixed: Decimal = D(0)
+    percent: Decimal = Decimal(0)
+    fixed: Decimal = Decimal(0)
 
     @property
     def empty(self) -> bool:
@@ -132,8 +132,15 @@ _CARD_TIP = T("Card number, 16 digits", "Номер карты, 16 цифр")
 
 def _card(name: str, label: T, leftovers: bool = False) -> Field:
     return Field(
-        name, "text", label, req=True, purse=True, pattern=_CARD_RE, pattern_error=_CARD_ERR,
-        tooltip=_CARD_TIP, leftovers=leftovers,
+        name,
+        "text",
+        label,
+        req=True,
+        purse=True,
+        pattern=_CARD_RE,
+        pattern_error=_CARD_ERR,
+        tooltip=_CARD_TIP,
+        leftovers=leftovers,
     )
 
 
@@ -141,44 +148,86 @@ CARD_GIVE = _card("account1", T("From card", "С карты"))
 CARD_GIVE_LEFTOVERS = _card("account1", T("From card", "С карты"), leftovers=True)
 CARD_GET = _card("account2", T("To card", "На карту"))
 BTC_GET = Field(
-    "account2", "text", T("Bitcoin address", "Адрес Bitcoin"), req=True, purse=True,
+    "account2",
+    "text",
+    T("Bitcoin address", "Адрес Bitcoin"),
+    req=True,
+    purse=True,
     pattern=r"(bc1[a-z0-9]{25,59}|[13][a-km-zA-HJ-NP-Z1-9]{25,34})",
     pattern_error=T("Invalid Bitcoin address", "Неверный адрес Bitcoin"),
     tooltip=T("bc1…, 1… or 3… address", "Адрес вида bc1…, 1… или 3…"),
 )
 TRC20_GET = Field(
-    "account2", "text", T("TRC20 address", "Адрес TRC20"), req=True, purse=True,
+    "account2",
+    "text",
+    T("TRC20 address", "Адрес TRC20"),
+    req=True,
+    purse=True,
     pattern=r"T[1-9A-HJ-NP-Za-km-z]{33}",
-    pattern_error=T("Invalid TRC20 address: T and 33 more characters", "Неверный адрес TRC20: T и ещё 33 символа"),
+    pattern_error=T(
+        "Invalid TRC20 address: T and 33 more characters", "Неверный адрес TRC20: T и ещё 33 символа"
+    ),
     tooltip=T("Starts with T, 34 characters", "Начинается с T, 34 символа"),
 )
 ERC20_GET = Field(
-    "account2", "text", T("ERC20 address", "Адрес ERC20"), req=True, purse=True,
+    "account2",
+    "text",
+    T("ERC20 address", "Адрес ERC20"),
+    req=True,
+    purse=True,
     pattern=r"0x[0-9a-fA-F]{40}",
     pattern_error=T("Invalid ERC20 address", "Неверный адрес ERC20"),
 )
 PAYEER_GET = Field(
-    "account2", "text", T("Payeer account", "Счёт Payeer"), req=True, req_str=True, purse=True,
-    pattern=r"P\d{7,12}", pattern_error=T("Invalid Payeer account: P1234567", "Неверный счёт Payeer: P1234567"),
+    "account2",
+    "text",
+    T("Payeer account", "Счёт Payeer"),
+    req=True,
+    req_str=True,
+    purse=True,
+    pattern=r"P\d{7,12}",
+    pattern_error=T("Invalid Payeer account: P1234567", "Неверный счёт Payeer: P1234567"),
     tooltip=T("Like P1234567", "Вида P1234567"),
 )
 CARDHOLDER_GIVE = Field(
-    "cfgive8", "text", T("Cardholder name", "Имя держателя карты"), req=True, req_str=True,
+    "cfgive8",
+    "text",
+    T("Cardholder name", "Имя держателя карты"),
+    req=True,
+    req_str=True,
     tooltip=T("As printed on the card", "Как на карте"),
 )
 CARDHOLDER_GET = Field("cfget1", "text", T("Recipient's full name", "ФИО получателя"), req=True)
 NETWORK_FEE = Field(
-    "cfget2", "select", T("Network fee priority", "Приоритет сетевой комиссии"), req=True, cd=True,
+    "cfget2",
+    "select",
+    T("Network fee priority", "Приоритет сетевой комиссии"),
+    req=True,
+    cd=True,
     options=(Option("1", T("Normal", "Обычный")), Option("2", T("Fast", "Быстрый"))),
 )
 CARD_TYPE = Field(
-    "cfget3", "select", T("Card type", "Тип карты"), req=True, req_str=True,
-    options=(NO_SELECTED, Option("1", T("Visa", "Visa")), Option("2", T("MasterCard", "MasterCard")),
-             Option("3", T("MIR", "МИР"))),
+    "cfget3",
+    "select",
+    T("Card type", "Тип карты"),
+    req=True,
+    req_str=True,
+    options=(
+        NO_SELECTED,
+        Option("1", T("Visa", "Visa")),
+        Option("2", T("MasterCard", "MasterCard")),
+        Option("3", T("MIR", "МИР")),
+    ),
 )
 EMAIL = Field(
-    "cf6", "text", T("E-mail", "E-mail"), req=True, req_str=True, leftovers=True,
-    pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", pattern_error=T("Invalid e-mail", "Неверный e-mail"),
+    "cf6",
+    "text",
+    T("E-mail", "E-mail"),
+    req=True,
+    req_str=True,
+    leftovers=True,
+    pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    pattern_error=T("Invalid e-mail", "Неверный e-mail"),
 )
 TELEGRAM = Field(
     "cf11", "text", T("Telegram", "Telegram"), req=False, req_str=True, tooltip=T("@username", "@username")
@@ -187,13 +236,23 @@ FIRST_NAME = Field("cf1", "text", T("First name", "Имя"), req=True, req_str=T
 LAST_NAME = Field("cf3", "text", T("Last name", "Фамилия"), req=True, req_str=True)
 PHONE = Field("cf4", "text", T("Phone", "Телефон"), req=False)
 AGREE = Field(
-    "cf12", "checkbox", T("Agree", "Согласие"), req=True,
+    "cf12",
+    "checkbox",
+    T("Agree", "Согласие"),
+    req=True,
     checkbox_text=T("I agree to the AML/KYC rules", "Я согласен с правилами AML/KYC"),
 )
 SOURCE = Field(
-    "cf13", "select", T("How did you find us?", "Как вы нас нашли?"), req=False,
-    options=(NO_SELECTED, Option("1", T("Search engine", "Поисковик")), Option("2", T("Telegram", "Telegram")),
-             Option("3", T("A friend", "Друг"))),
+    "cf13",
+    "select",
+    T("How did you find us?", "Как вы нас нашли?"),
+    req=False,
+    options=(
+        NO_SELECTED,
+        Option("1", T("Search engine", "Поисковик")),
+        Option("2", T("Telegram", "Telegram")),
+        Option("3", T("A friend", "Друг")),
+    ),
 )
 COMMENT = Field("cf20", "textarea", T("Comment", "Комментарий"), req=False, leftovers=True)
 
@@ -203,50 +262,140 @@ DIRECTIONS: dict[int, Direction] = {
     d.id: d
     for d in (
         Direction(
-            101, 1, 5, D(1), D(5700000), D("0.01"), min_give=D("0.001"), max_give=D(2),
-            get_fields=(CARD_GET, CARDHOLDER_GET), dir_fields=(EMAIL, TELEGRAM), actions="address",
+            101,
+            1,
+            5,
+            D(1),
+            D(5700000),
+            D("0.01"),
+            min_give=D("0.001"),
+            max_give=D(2),
+            get_fields=(CARD_GET, CARDHOLDER_GET),
+            dir_fields=(EMAIL, TELEGRAM),
+            actions="address",
         ),
         Direction(
-            102, 5, 3, D(95), D(1), D(10000), com_get=Commission(fixed=D(1)), cd_fees={"cfget2": _NET_FEE},
-            min_give=D(1000), max_give=D(500000), max_get=D(5000),
-            give_fields=(CARD_GIVE_LEFTOVERS, CARDHOLDER_GIVE), get_fields=(TRC20_GET, NETWORK_FEE),
-            dir_fields=(EMAIL, AGREE), actions="default",
+            102,
+            5,
+            3,
+            D(95),
+            D(1),
+            D(10000),
+            com_get=Commission(fixed=D(1)),
+            cd_fees={"cfget2": _NET_FEE},
+            min_give=D(1000),
+            max_give=D(500000),
+            max_get=D(5000),
+            give_fields=(CARD_GIVE_LEFTOVERS, CARDHOLDER_GIVE),
+            get_fields=(TRC20_GET, NETWORK_FEE),
+            dir_fields=(EMAIL, AGREE),
+            actions="default",
         ),
         Direction(
-            103, 3, 5, D(1), D(92), D(100), com_give=Commission(percent=D("0.5")),
-            min_give=D(10), max_give=D(20000), min_get=D(1000),
-            get_fields=(CARD_GET, CARD_TYPE), dir_fields=(SOURCE,), actions="address",
+            103,
+            3,
+            5,
+            D(1),
+            D(92),
+            D(100),
+            com_give=Commission(percent=D("0.5")),
+            min_give=D(10),
+            max_give=D(20000),
+            min_get=D(1000),
+            get_fields=(CARD_GET, CARD_TYPE),
+            dir_fields=(SOURCE,),
+            actions="address",
         ),
         Direction(
-            104, 6, 1, D(5800000), D(1), D(58000), com_give=Commission(percent=D(1)),
-            com_get=Commission(fixed=D("0.0002")), cd_fees={"cfget2": {"1": D(0), "2": D("0.0003")}},
-            min_give=D(5000), max_give=D(1000000), min_get=D("0.001"),
-            give_fields=(CARD_GIVE, CARDHOLDER_GIVE), get_fields=(BTC_GET, NETWORK_FEE),
-            dir_fields=(FIRST_NAME, LAST_NAME, PHONE, AGREE), actions="link",
+            104,
+            6,
+            1,
+            D(5800000),
+            D(1),
+            D(58000),
+            com_give=Commission(percent=D(1)),
+            com_get=Commission(fixed=D("0.0002")),
+            cd_fees={"cfget2": {"1": D(0), "2": D("0.0003")}},
+            min_give=D(5000),
+            max_give=D(1000000),
+            min_get=D("0.001"),
+            give_fields=(CARD_GIVE, CARDHOLDER_GIVE),
+            get_fields=(BTC_GET, NETWORK_FEE),
+            dir_fields=(FIRST_NAME, LAST_NAME, PHONE, AGREE),
+            actions="link",
         ),
         Direction(
-            105, 7, 4, D(1), D("0.97"), D(100), com_give=Commission(percent=D("2.5")),
-            com_get=Commission(fixed=D(5)), min_give=D(50), max_give=D(5000), min_get=D(20),
-            give_fields=(CARD_GIVE, CARDHOLDER_GIVE), get_fields=(ERC20_GET,), dir_fields=(EMAIL, COMMENT),
-            fields_as_list=True, actions="link", outcome="cancel",
+            105,
+            7,
+            4,
+            D(1),
+            D("0.97"),
+            D(100),
+            com_give=Commission(percent=D("2.5")),
+            com_get=Commission(fixed=D(5)),
+            min_give=D(50),
+            max_give=D(5000),
+            min_get=D(20),
+            give_fields=(CARD_GIVE, CARDHOLDER_GIVE),
+            get_fields=(ERC20_GET,),
+            dir_fields=(EMAIL, COMMENT),
+            fields_as_list=True,
+            actions="link",
+            outcome="cancel",
         ),
         Direction(
-            106, 2, 6, D(1), D(285000), D("0.1"), min_give=D("0.01"), max_get=D(3000000),
-            get_fields=(CARD_GET,), actions="address", outcome="error",
+            106,
+            2,
+            6,
+            D(1),
+            D(285000),
+            D("0.1"),
+            min_give=D("0.01"),
+            max_get=D(3000000),
+            get_fields=(CARD_GET,),
+            actions="address",
+            outcome="error",
         ),
         Direction(
-            107, 9, 3, D(1), D("0.5"), D(100), min_give=D(20), max_give=D(50000),
-            get_fields=(TRC20_GET,), actions="address_tag",
+            107,
+            9,
+            3,
+            D(1),
+            D("0.5"),
+            D(100),
+            min_give=D(20),
+            max_give=D(50000),
+            get_fields=(TRC20_GET,),
+            actions="address_tag",
         ),
         Direction(108, 4, 3, D(1), D(1), D(100), com_get=Commission(fixed=D(1)), actions="disabled"),
         Direction(
-            109, 1, 3, D(1), D(60500), D("0.01"), min_give=D("0.001"), max_give=D(1),
-            get_fields=(TRC20_GET, NETWORK_FEE), cd_fees={"cfget2": _NET_FEE}, api_allowed=False,
+            109,
+            1,
+            3,
+            D(1),
+            D(60500),
+            D("0.01"),
+            min_give=D("0.001"),
+            max_give=D(1),
+            get_fields=(TRC20_GET, NETWORK_FEE),
+            cd_fees={"cfget2": _NET_FEE},
+            api_allowed=False,
         ),
         Direction(
-            110, 6, 8, D(96), D(1), D(9600), com_get=Commission(percent=D("0.5")),
-            min_give=D(1000), max_give=D(300000), give_fields=(CARD_GIVE,), get_fields=(PAYEER_GET,),
-            dir_fields=(TELEGRAM, SOURCE), actions="default",
+            110,
+            6,
+            8,
+            D(96),
+            D(1),
+            D(9600),
+            com_get=Commission(percent=D("0.5")),
+            min_give=D(1000),
+            max_give=D(300000),
+            give_fields=(CARD_GIVE,),
+            get_fields=(PAYEER_GET,),
+            dir_fields=(TELEGRAM, SOURCE),
+            actions="default",
         ),
     )
 }

@@ -11,7 +11,7 @@ ONE = Decimal(1)
 HUNDRED = Decimal(100)
 
 
-def D(value: str | int | Decimal) -> Decimal:  # noqa: N802 - reads like a literal constructor
+def D(value: str | int | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
