@@ -129,7 +129,9 @@ async def test_currencies_are_read_live_from_the_exchanger(
     assert "Bitcoin" in reply.text
 
 
-async def test_rejected_key_says_the_exchange_is_unavailable(tmp_path, sandbox: SandboxExchanger, bot) -> None:
+async def test_rejected_key_says_the_exchange_is_unavailable(
+    tmp_path, sandbox: SandboxExchanger, bot
+) -> None:
     settings = make_settings(tmp_path, sandbox.url, exchanger_api_key="wrong-key-000000000000")
     async with open_services(settings) as services:
         client = BotClient(build_dispatcher(services), bot, user_id=400, language_code="ru")
@@ -139,7 +141,9 @@ async def test_rejected_key_says_the_exchange_is_unavailable(tmp_path, sandbox: 
     assert reply.last.button_labels() == ["🔄 Повторить", "✖️ Отмена"]
 
 
-async def test_exchanger_html_page_gets_retry_that_recovers(client: BotClient, sandbox: SandboxExchanger) -> None:
+async def test_exchanger_html_page_gets_retry_that_recovers(
+    client: BotClient, sandbox: SandboxExchanger
+) -> None:
     await client.send("/start")
     for _ in range(5):  # more than the client's own read retries
         sandbox.faults.next("get_direction_currencies", "html")
