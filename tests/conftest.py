@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from aiogram import Bot, Dispatcher
 
@@ -22,12 +23,25 @@ TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxExchanger]:
-    exchanger = SandboxExchanger(step_seconds=None)
+    exchanger = SandboxExchanger(step_seconds=None, callback_timeout=2.0)
     await exchanger.start("127.0.0.1", 0)
     try:
         yield exchanger
     finally:
         await exchanger.stop()
+
+
+@pytest.fixture
+def sb(sandbox: SandboxExchanger) -> SandboxExchanger:
+    """Short name used by the sandbox's own tests."""
+    return sandbox
+
+
+@pytest.fixture
+async def http(sandbox: SandboxExchanger) -> AsyncIterator[httpx.AsyncClient]:
+    """Raw HTTP to the sandbox's API, for tests of the sandbox itself."""
+    async with httpx.AsyncClient(base_url=sandbox.url + "/api/userapi/v1/", timeout=10) as client:
+        yield client
 
 
 def make_settings(tmp_path: Path, exchanger_url: str | None, **overrides: object) -> Settings:

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
@@ -12,22 +11,6 @@ from bot.sandbox import SandboxExchanger, serve_forever
 from bot.sandbox.keys import DEMO, IP_LOCKED, NEWBIE, RESTRICTED, DemoKey
 
 API = "/api/userapi/v1/"
-
-
-@pytest.fixture
-async def sb() -> AsyncIterator[SandboxExchanger]:
-    sandbox = SandboxExchanger(step_seconds=None, callback_timeout=2.0)
-    await sandbox.start("127.0.0.1", 0)
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
-
-
-@pytest.fixture
-async def http(sb: SandboxExchanger) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sb.url + API, timeout=10) as client:
-        yield client
 
 
 def headers(key: DemoKey = DEMO, lang: str | None = None) -> dict[str, str]:

@@ -53,22 +53,6 @@ FORMS = {
 }
 
 
-@pytest.fixture
-async def sb() -> AsyncIterator[SandboxExchanger]:
-    sandbox = SandboxExchanger(step_seconds=None, callback_timeout=2.0)
-    await sandbox.start("127.0.0.1", 0)
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
-
-
-@pytest.fixture
-async def http(sb: SandboxExchanger) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sb.url + API, timeout=10) as client:
-        yield client
-
-
 async def call(
     http: httpx.AsyncClient,
     method: str,

@@ -1,12 +1,10 @@
 """Sandbox exchanger partner program: demo clicks, exchanges, payouts and payout requests."""
 
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import httpx
-import pytest
 
 from bot.sandbox import SandboxExchanger
 from bot.sandbox.bids import SERVER_TZ
@@ -25,22 +23,6 @@ FORM_102 = {
     "cf6": "client@example.com",
     "cf12": "1",
 }
-
-
-@pytest.fixture
-async def sb() -> AsyncIterator[SandboxExchanger]:
-    sandbox = SandboxExchanger(step_seconds=None)
-    await sandbox.start("127.0.0.1", 0)
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
-
-
-@pytest.fixture
-async def http(sb: SandboxExchanger) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sb.url + API, timeout=10) as client:
-        yield client
 
 
 async def call(
