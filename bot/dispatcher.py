@@ -47,6 +47,7 @@ def _dependencies(services: Services) -> dict[str, Any]:
         "chat_settings": services.chat_settings,
         "partner_keys": services.partner_keys,
         "bids": services.bids,
+        "catalogue": services.catalogue,
     }
 
 

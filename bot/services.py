@@ -8,9 +8,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from aiogram.utils.i18n import I18n
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.exchange.catalogue import CatalogueCache
 from bot.exchanger.base import ApiCredentials, ExchangerPlatform
 from bot.exchanger.premiumexchanger.client import PremiumExchangerClient
 from bot.i18n import build_i18n
@@ -34,16 +37,23 @@ class Services:
     partner_keys: PartnerKeyRepository
     bids: BidRepository
     exchanger_url: str
+    catalogue: CatalogueCache
+    # For signing things we hand out and must trust when they come back (bot deep links).
+    signing_key: bytes
     sandbox: SandboxExchanger | None = None
 
 
-def secret_box_for(settings: Settings) -> SecretBox:
+def _secret(settings: Settings) -> str:
     if settings.secret_key is not None:
         secret = settings.secret_key.get_secret_value()
     else:
         secret = load_or_create_secret_key(settings.database_path.parent / "secret.key")
     REDACTOR.add(secret)
-    return SecretBox.from_secret(secret)
+    return secret
+
+
+def _derive(secret: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret.encode())
 
 
 @asynccontextmanager
@@ -58,7 +68,8 @@ async def open_services(
         i18n = build_i18n(settings.default_language)
         db = await Database.open(settings.database_path)
         stack.push_async_callback(db.close)
-        box = secret_box_for(settings)
+        secret = _secret(settings)
+        box = SecretBox.from_secret(secret)
         await verify_secret(db, box)
 
         sandbox = None
@@ -84,5 +95,7 @@ async def open_services(
             partner_keys=PartnerKeyRepository(db, box),
             bids=BidRepository(db),
             exchanger_url=url,
+            catalogue=CatalogueCache(),
+            signing_key=_derive(secret, b"exchanger-bot link signing v1"),
             sandbox=sandbox,
         )

@@ -107,8 +107,44 @@ _V1 = (
     "CREATE INDEX ix_outbox_pending ON outbox (sent_at, next_attempt_at)",
 )
 
+_V2 = (
+    # What an order list shows without asking the exchanger, and the status tracker's bookkeeping.
+    "ALTER TABLE bids ADD COLUMN give_amount TEXT",
+    "ALTER TABLE bids ADD COLUMN get_amount TEXT",
+    "ALTER TABLE bids ADD COLUMN give_currency_code TEXT",
+    "ALTER TABLE bids ADD COLUMN get_currency_code TEXT",
+    "ALTER TABLE bids ADD COLUMN notified_status TEXT",
+    "ALTER TABLE bids ADD COLUMN checked_at INTEGER",
+    "ALTER TABLE bids ADD COLUMN next_check_at INTEGER",
+    # Last values a chat typed per order-form field; values are personal data, so encrypted.
+    """
+    CREATE TABLE field_memory (
+        chat_id INTEGER NOT NULL,
+        field_name TEXT NOT NULL,
+        value_digest TEXT NOT NULL,
+        value_ciphertext BLOB NOT NULL,
+        used_at INTEGER NOT NULL,
+        PRIMARY KEY (chat_id, field_name, value_digest)
+    )
+    """,
+    # A partner's payout request, recorded before add_partner_payout so a second Confirm can't send twice.
+    """
+    CREATE TABLE payout_requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        request_key TEXT NOT NULL UNIQUE,
+        method_id TEXT NOT NULL,
+        payout_id TEXT,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: meta, fsm_state, chat_settings, partner_keys, bids, outbox", _V1),
+    Migration(2, "order amounts and tracking, field memory, payout requests", _V2),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

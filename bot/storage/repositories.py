@@ -171,6 +171,13 @@ class Bid:
     created_at: int
     updated_at: int | None
     status_changed_at: int | None
+    give_amount: str | None = None
+    get_amount: str | None = None
+    give_currency_code: str | None = None
+    get_currency_code: str | None = None
+    notified_status: str | None = None
+    checked_at: int | None = None
+    next_check_at: int | None = None
 
     @property
     def is_final(self) -> bool:
@@ -208,16 +215,21 @@ class BidRepository:
         status: str | None,
         status_title: str | None,
         callback_token: str | None = None,
+        *,
+        amounts: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None),
     ) -> None:
-        """Fill in the exchanger's bid. Raises :class:`BidNotFound` when ``api_id`` was never reserved."""
+        """Fill in the exchanger's bid. ``amounts`` is (give amount, get amount, give code, get code),
+        amounts as exact decimal strings. The status it was created with counts as already notified.
+        Raises :class:`BidNotFound` when ``api_id`` was never reserved."""
         now = self.db.now()
         changed = await self.db.execute(
             """
             UPDATE bids SET bid_id = ?, bid_hash = ?, status = ?, status_title = ?, callback_token = ?,
-                updated_at = ?, status_changed_at = ?
+                updated_at = ?, status_changed_at = ?, notified_status = ?,
+                give_amount = ?, get_amount = ?, give_currency_code = ?, get_currency_code = ?
             WHERE api_id = ?
             """,
-            (bid_id, bid_hash, status, status_title, callback_token, now, now, str(api_id)),
+            (bid_id, bid_hash, status, status_title, callback_token, now, now, status, *amounts, str(api_id)),
         )
         if not changed:
             raise BidNotFound(f"no bid reserved with api_id {api_id!r}")
