@@ -21,6 +21,7 @@ log = logging.getLogger("exchanger-bot")
 
 async def run_telegram(settings: Settings) -> None:
     from bot.dispatcher import BOT_DEFAULTS, build_dispatcher, set_commands
+    from bot.notifications import notifications_running
     from bot.services import open_services
     from bot.web import start_web_server
 
@@ -29,16 +30,18 @@ async def run_telegram(settings: Settings) -> None:
         dp = build_dispatcher(services)
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
         bot = Bot(settings.bot_token.get_secret_value(), session=session, default=BOT_DEFAULTS)
-        runner = await start_web_server(services)
-        try:
-            await set_commands(bot, services.i18n)
-            await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
-        finally:
-            await runner.cleanup()
+        async with notifications_running(services, bot) as notifications:
+            runner = await start_web_server(services, notifications)
+            try:
+                await set_commands(bot, services.i18n)
+                await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
+            finally:
+                await runner.cleanup()
 
 
 async def run_terminal_chat(settings: Settings) -> None:
     from bot.dispatcher import BOT_DEFAULTS, build_dispatcher, set_commands
+    from bot.notifications import notifications_running
     from bot.services import open_services
     from bot.telegram.fake_session import FAKE_TOKEN, FakeTelegramSession
     from bot.telegram.terminal_chat import TerminalChat
@@ -49,7 +52,9 @@ async def run_terminal_chat(settings: Settings) -> None:
         await set_commands(bot, services.i18n)
         await dp.emit_startup(bot=bot)
         try:
-            await TerminalChat(dp, bot, language_code=settings.default_language).run()
+            # No HTTP server here: the tracker polls, and the chat prints notifications as they come.
+            async with notifications_running(services, bot):
+                await TerminalChat(dp, bot, language_code=settings.default_language).run()
         finally:
             await dp.emit_shutdown(bot=bot)
 

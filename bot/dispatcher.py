@@ -21,6 +21,8 @@ BOT_DEFAULTS = DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_d
 
 COMMANDS = (
     ("start", N_("Main menu")),
+    ("exchange", N_("Exchange currencies")),
+    ("orders", N_("My orders")),
     ("help", N_("How to use this bot")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel the current action")),
@@ -48,6 +50,8 @@ def _dependencies(services: Services) -> dict[str, Any]:
         "partner_keys": services.partner_keys,
         "bids": services.bids,
         "catalogue": services.catalogue,
+        "field_memory": services.field_memory,
+        "order_placer": services.order_placer,
     }
 
 

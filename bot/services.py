@@ -14,6 +14,8 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.exchange.catalogue import CatalogueCache
+from bot.exchange.field_memory import FieldMemory
+from bot.exchange.ordering import OrderPlacer
 from bot.exchanger.base import ApiCredentials, ExchangerPlatform
 from bot.exchanger.premiumexchanger.client import PremiumExchangerClient
 from bot.i18n import build_i18n
@@ -38,6 +40,8 @@ class Services:
     bids: BidRepository
     exchanger_url: str
     catalogue: CatalogueCache
+    field_memory: FieldMemory
+    order_placer: OrderPlacer
     # For signing things we hand out and must trust when they come back (bot deep links).
     signing_key: bytes
     sandbox: SandboxExchanger | None = None
@@ -86,16 +90,27 @@ async def open_services(
 
         client = PremiumExchangerClient(url, credentials)
         stack.push_async_callback(client.aclose)
+        chat_settings = ChatSettingsRepository(db)
+        bids = BidRepository(db)
+        field_memory = FieldMemory(db, box, _derive(secret, b"exchanger-bot field memory v1"))
         yield Services(
             settings=settings,
             i18n=i18n,
             db=db,
             exchanger=client,
-            chat_settings=ChatSettingsRepository(db),
+            chat_settings=chat_settings,
             partner_keys=PartnerKeyRepository(db, box),
-            bids=BidRepository(db),
+            bids=bids,
             exchanger_url=url,
             catalogue=CatalogueCache(),
+            field_memory=field_memory,
+            order_placer=OrderPlacer(
+                bids,
+                chat_settings,
+                field_memory,
+                settings.public_url,
+                _derive(secret, b"exchanger-bot callback tokens v1"),
+            ),
             signing_key=_derive(secret, b"exchanger-bot link signing v1"),
             sandbox=sandbox,
         )

@@ -7,8 +7,9 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import cancel, catalogue, errors, fallback, language, start
+    from handlers import cancel, errors, exchange, fallback, language, orders, partner, start
+    from handlers.partner import deeplink as partner_deeplink
 
     # cancel first so /cancel wins in any conversation state; fallback last.
-    modules = (errors, cancel, start, language, catalogue, fallback)
+    modules = (errors, cancel, partner_deeplink, start, language, partner, exchange, orders, fallback)
     return [module.create_router() for module in modules]

@@ -10,10 +10,12 @@ from handlers.callbacks import LanguageCb, MenuCb, NavCb
 
 def main_menu() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("💱 Currencies"), callback_data=MenuCb(item="currencies"))
+    kb.button(text=_("💱 Exchange"), callback_data=MenuCb(item="exchange"))
+    kb.button(text=_("📋 My orders"), callback_data=MenuCb(item="orders"))
+    kb.button(text=_("🤝 Partner cabinet"), callback_data=MenuCb(item="partner"))
     kb.button(text=_("🌐 Language"), callback_data=MenuCb(item="language"))
     kb.button(text=_("❓ Help"), callback_data=MenuCb(item="help"))
-    kb.adjust(1, 2)
+    kb.adjust(1, 2, 2)
     return kb.as_markup()
 
 

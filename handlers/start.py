@@ -17,8 +17,8 @@ def _greeting(first_name: str | None) -> str:
     name = escape(first_name or "")
     return _(
         "👋 Hello, {name}!\n\n"
-        "I am the exchange service's assistant. Here you can see which currencies we exchange, "
-        "and soon create and follow your exchange orders right in this chat.\n\n"
+        "I am the exchange service's assistant. Here you can exchange currencies at a live rate, "
+        "pay and follow your orders, and get a message whenever an order's status changes.\n\n"
         "Choose what you want to do:"
     ).format(name=name)
 
@@ -28,6 +28,8 @@ def help_text() -> str:
         "<b>How to use this bot</b>\n\n"
         "Press the buttons under my messages, or type a command:\n"
         "/start: the main menu\n"
+        "/exchange: start an exchange\n"
+        "/orders: your orders and their status\n"
         "/language: change the language\n"
         "/cancel: stop what you are doing and go back to the menu\n"
         "/help: this message\n\n"

@@ -19,7 +19,13 @@ async def test_start_greets_by_name_with_main_menu(client: BotClient) -> None:
     reply = await client.send("/start")
     assert len(reply.sent) == 1
     assert "Hello, Alice!" in reply.text
-    assert reply.last.button_labels() == ["💱 Currencies", "🌐 Language", "❓ Help"]
+    assert reply.last.button_labels() == [
+        "💱 Exchange",
+        "📋 My orders",
+        "🤝 Partner cabinet",
+        "🌐 Language",
+        "❓ Help",
+    ]
 
 
 async def test_user_language_code_picks_russian(make_client) -> None:
@@ -116,17 +122,17 @@ async def test_cancel_leaves_any_conversation(services: Services, bot) -> None:
     reply = await client.send("/cancel")
     assert reply.text.startswith("Cancelled")
     assert await state.get_state() is None
-    assert "💱 Currencies" in reply.last.button_labels()
+    assert "💱 Exchange" in reply.last.button_labels()
 
 
 async def test_currencies_are_read_live_from_the_exchanger(
     client: BotClient, sandbox: SandboxExchanger
 ) -> None:
     await client.send("/start")
-    reply = await client.click("💱 Currencies")
+    reply = await client.click("💱 Exchange")
     assert reply.callback_answer is not None
-    assert "You can give" in reply.text
-    assert "Bitcoin" in reply.text
+    assert "What do you give?" in reply.text
+    assert "Bitcoin BTC" in reply.last.button_labels()
 
 
 async def test_rejected_key_says_the_exchange_is_unavailable(
@@ -136,7 +142,7 @@ async def test_rejected_key_says_the_exchange_is_unavailable(
     async with open_services(settings) as services:
         client = BotClient(build_dispatcher(services), bot, user_id=400, language_code="ru")
         await client.send("/start")
-        reply = await client.click("💱 Валюты")
+        reply = await client.click("💱 Обмен")
     assert "временно недоступен" in reply.text
     assert reply.last.button_labels() == ["🔄 Повторить", "✖️ Отмена"]
 
@@ -146,14 +152,14 @@ async def test_exchanger_html_page_gets_retry_that_recovers(
 ) -> None:
     await client.send("/start")
     for _ in range(5):  # more than the client's own read retries
-        sandbox.faults.next("get_direction_currencies", "html")
-    reply = await client.click("💱 Currencies")
+        sandbox.faults.next("get_directions", "html")
+    reply = await client.click("💱 Exchange")
     assert "not answering" in reply.text
     assert reply.last.button_labels() == ["🔄 Try again", "✖️ Cancel"]
 
     # The faults left over are absorbed by the client's retries this time.
     reply = await client.click("🔄 Try again")
-    assert "You can give" in reply.text
+    assert "What do you give?" in reply.text
 
 
 async def test_old_buttons_answer_no_longer_active(client: BotClient) -> None:

@@ -43,8 +43,8 @@ def test_chat_talks_to_the_bot_through_pipes(tmp_path: Path) -> None:
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Hello, You!" in out
-    assert "[1] 💱 Currencies" in out
-    assert "Bitcoin" in out  # button 1 pressed: live list from the embedded sandbox
+    assert "[1] 💱 Exchange" in out
+    assert "Bitcoin BTC" in out  # button 1 pressed: live list from the embedded sandbox
     assert "/language: change the language" in out
     assert "(no button 9" in out
     # The secret key was generated once, private to the owner.
@@ -131,7 +131,7 @@ async def test_run_polls_a_bot_api_server_and_sets_commands(tmp_path: Path, sand
         en = {c["command"]: c["description"] for c in emulator.commands_for("en")}
         assert ru["cancel"] == "Отменить текущее действие"
         assert en["cancel"] == "Cancel the current action"
-        assert set(ru) == {"start", "help", "language", "cancel"}
+        assert set(ru) == {"start", "exchange", "orders", "help", "language", "cancel"}
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -21,13 +21,28 @@ _TO_EN = str.maketrans(_RU, _EN)
 _TO_RU = str.maketrans(_EN, _RU)
 
 
+_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "yu", "я": "ya",
+}  # fmt: skip
+
+
+def _latin(text: str) -> str:
+    return "".join(_TRANSLIT.get(char, char) for char in text)
+
+
 def matches(title: str, query: str) -> bool:
-    """Case-insensitive substring match that forgives a wrong keyboard layout."""
+    """Case-insensitive substring match that forgives a wrong keyboard layout and Cyrillic typed
+    for a Latin title ("сбер" finds "Sberbank", "ecler" typed for "усдт" finds "USDT")."""
     haystack = title.casefold()
     query = query.casefold().strip()
-    return bool(query) and any(
-        variant in haystack for variant in {query, query.translate(_TO_EN), query.translate(_TO_RU)}
-    )
+    if not query:
+        return False
+    variants = {query, query.translate(_TO_EN), query.translate(_TO_RU)}
+    variants |= {_latin(variant) for variant in variants}
+    return any(variant in haystack or variant in _latin(haystack) for variant in variants)
 
 
 def filter_currencies(currencies: list[Currency], query: str) -> list[Currency]:

@@ -299,3 +299,36 @@ class BidRepository:
             tuple(sorted(FINAL_STATUSES)),
         )
         return [Bid.from_row(row) for row in rows]
+
+    # -- status notifications (bot/notifications) ------------------------------------------------
+
+    async def mark_notified(self, bid_id: int, status: str) -> None:
+        """The chat has been told about (or has seen) ``status``."""
+        await self.db.execute("UPDATE bids SET notified_status = ? WHERE bid_id = ?", (status, bid_id))
+
+    async def schedule_check(self, bid_id: int, checked_at: int | None, next_check_at: int | None) -> None:
+        """When the status tracker should ask the exchanger about this bid directly next (None: a while
+        after its last status change, see :meth:`due_for_check`)."""
+        await self.db.execute(
+            """
+            UPDATE bids SET checked_at = COALESCE(?, checked_at), next_check_at = ? WHERE bid_id = ?
+            """,
+            (checked_at, next_check_at, bid_id),
+        )
+
+    async def due_for_check(self, now: int, unchanged_for: int, limit: int) -> list[Bid]:
+        """Open bids whose ``next_check_at`` has passed (never scheduled: ``unchanged_for`` seconds after
+        their last status change), the longest overdue first."""
+        placeholders = ",".join("?" * len(FINAL_STATUSES))
+        rows = await self.db.fetchall(
+            f"""
+            SELECT *, COALESCE(next_check_at, COALESCE(status_changed_at, created_at) + ?) AS due_at
+            FROM bids
+            WHERE bid_id IS NOT NULL AND (status IS NULL OR status NOT IN ({placeholders}))
+                AND COALESCE(next_check_at, COALESCE(status_changed_at, created_at) + ?) <= ?
+            ORDER BY due_at, id
+            LIMIT ?
+            """,
+            (unchanged_for, *sorted(FINAL_STATUSES), unchanged_for, now, limit),
+        )
+        return [Bid.from_row(row) for row in rows]

@@ -1,0 +1,83 @@
+"""What a customer has chosen so far in the exchange conversation; kept in the FSM data (JSON)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.exchanger.models import CalcAction, Quote
+
+DRAFT_KEY = "exchange"
+
+
+def new_flow_token() -> str:
+    """Marks every button of one conversation, so buttons of an older one can be told apart."""
+    return secrets.token_hex(3)
+
+
+def new_api_id() -> str:
+    """The idempotency key of create_bid: numeric (the server requires it), unique per API login."""
+    return f"{time.time_ns() // 1000}{secrets.randbelow(1000):03d}"
+
+
+class QuoteSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    give_amount: Decimal | None
+    give_amount_with_commission: Decimal | None
+    get_amount: Decimal | None
+    get_amount_with_commission: Decimal | None
+    give_code: str
+    get_code: str
+    taken_at: int
+
+    @classmethod
+    def of(cls, quote: Quote) -> QuoteSnapshot:
+        return cls(
+            give_amount=quote.give_amount,
+            give_amount_with_commission=quote.give_amount_with_commission,
+            get_amount=quote.get_amount,
+            get_amount_with_commission=quote.get_amount_with_commission,
+            give_code=quote.give_currency_code,
+            get_code=quote.get_currency_code,
+            taken_at=int(time.time()),
+        )
+
+    def is_stale(self, max_age: int = 60) -> bool:
+        return time.time() - self.taken_at > max_age
+
+    @property
+    def pays(self) -> Decimal | None:
+        """What the customer sends, fees included."""
+        return self.give_amount_with_commission or self.give_amount
+
+    @property
+    def receives(self) -> Decimal | None:
+        """What the customer gets, fees deducted."""
+        return self.get_amount_with_commission or self.get_amount
+
+
+class ExchangeDraft(BaseModel):
+    flow: str = Field(default_factory=new_flow_token)
+    give_id: str | None = None
+    direction_id: str | None = None
+    action: CalcAction = CalcAction.GIVE
+    amount: Decimal | None = None
+    fields: dict[str, str] = Field(default_factory=dict)  # name -> value to post ("" = skipped)
+    field_index: int = 0
+    editing: bool = False  # the step was opened from the summary: go back there when done
+    page: int = 0
+    offers: list[str] = Field(default_factory=list)  # remembered values shown as buttons right now
+    quote: QuoteSnapshot | None = None
+    api_id: str | None = None
+
+    def dump(self) -> dict[str, object]:
+        return {DRAFT_KEY: self.model_dump(mode="json")}
+
+    @classmethod
+    def load(cls, data: dict[str, object]) -> ExchangeDraft | None:
+        raw = data.get(DRAFT_KEY)
+        return cls.model_validate(raw) if isinstance(raw, dict) else None

@@ -1,0 +1,114 @@
+"""Starting and stopping the notification machinery as one unit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot
+
+from bot.notifications.callbacks import OrderCallbacks
+from bot.notifications.clock import Clock, SystemClock
+from bot.notifications.outbox import OutboxRepository
+from bot.notifications.sender import NotificationSender
+from bot.notifications.statuses import OrderStatusService
+from bot.notifications.titles import StatusTitles
+from bot.notifications.tracker import StatusTracker
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NotificationConfig:
+    """Seconds, except the rates. Tests shrink the intervals."""
+
+    poll_min_interval: float = 5.0
+    poll_max_interval: float = 60.0
+    poll_overlap: int = 300
+    checks_per_cycle: int = 1
+    check_after: int = 3600
+    global_rate: float = 30.0
+    per_chat_interval: float = 1.0
+    retry_base: float = 2.0
+    retry_max: float = 300.0
+    outbox_recheck: float = 5.0
+    title_timeout: float = 5.0
+
+
+@dataclass
+class Notifications:
+    statuses: OrderStatusService
+    tracker: StatusTracker
+    sender: NotificationSender
+    callbacks: OrderCallbacks
+    outbox: OutboxRepository
+
+    async def notify(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int:
+        """Queue any notification (a kind with a renderer, see ``messages.py``); returns its outbox id."""
+        item_id = await self.outbox.enqueue(chat_id, kind, payload)
+        self.sender.wake()
+        return item_id
+
+
+def build_notifications(
+    services: Services, bot: Bot, config: NotificationConfig | None = None, clock: Clock | None = None
+) -> Notifications:
+    config = config or NotificationConfig()
+    clock = clock or SystemClock()
+    titles = StatusTitles()
+    outbox = OutboxRepository(services.db)
+    sender = NotificationSender(
+        services,
+        bot,
+        outbox=outbox,
+        titles=titles,
+        clock=clock,
+        global_rate=config.global_rate,
+        per_chat_interval=config.per_chat_interval,
+        retry_base=config.retry_base,
+        retry_max=config.retry_max,
+        idle_recheck=config.outbox_recheck,
+        title_timeout=config.title_timeout,
+    )
+    statuses = OrderStatusService(services, titles=titles, outbox=outbox, on_enqueued=sender.wake)
+    tracker = StatusTracker(
+        services,
+        statuses,
+        clock=clock,
+        min_interval=config.poll_min_interval,
+        max_interval=config.poll_max_interval,
+        overlap=config.poll_overlap,
+        checks_per_cycle=config.checks_per_cycle,
+        check_after=config.check_after,
+    )
+    return Notifications(statuses, tracker, sender, OrderCallbacks(services, statuses), outbox)
+
+
+@asynccontextmanager
+async def notifications_running(
+    services: Services, bot: Bot, config: NotificationConfig | None = None, clock: Clock | None = None
+) -> AsyncIterator[Notifications]:
+    """Run the status tracker and the sender in the background until the block ends. Give
+    ``notifications`` to ``bot.web.start_web_server`` so callbacks reach ``notifications.callbacks``."""
+    notifications = build_notifications(services, bot, config, clock)
+    tasks = [
+        asyncio.create_task(notifications.tracker.run(), name="status-tracker"),
+        asyncio.create_task(notifications.sender.run(), name="notification-sender"),
+    ]
+    try:
+        yield notifications
+    finally:
+        await notifications.callbacks.aclose()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,134 @@
+"""Referral links: the site (or one exchange direction's page) + ``rid=<partner id>`` + UTM and custom
+parameters. Values are URL-encoded; ``rid`` always comes from the partner id and can't be overridden."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+# One-tap presets: name -> the UTM values it sets.
+PRESETS: dict[str, dict[str, str]] = {
+    "telegram": {"utm_source": "telegram"},
+    "channel": {"utm_source": "telegram", "utm_medium": "channel"},
+    "chat": {"utm_source": "telegram", "utm_medium": "chat"},
+    "bio": {"utm_source": "telegram", "utm_medium": "bio"},
+}
+# Suggested values on each field's own screen.
+SUGGESTIONS: dict[str, tuple[str, ...]] = {
+    "utm_source": ("telegram",),
+    "utm_medium": ("channel", "chat", "bio"),
+}
+RESERVED = frozenset({"rid"})
+MAX_VALUE_LENGTH = 100
+MAX_CUSTOM_PARAMS = 5
+_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+TAG_LENGTH = 30
+
+
+class LinkInputError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "empty" | "too_long" | "format" | "reserved" | "utm" | "too_many"
+
+
+def clean_value(text: str) -> str:
+    value = (text or "").strip()
+    if not value:
+        raise LinkInputError("empty")
+    if len(value) > MAX_VALUE_LENGTH or "\n" in value:
+        raise LinkInputError("too_long")
+    return value
+
+
+def parse_custom_param(text: str) -> tuple[str, str]:
+    """``name=value`` typed by the partner. ``rid`` is refused; UTM names belong to their own buttons."""
+    name, sep, value = (text or "").strip().partition("=")
+    name = name.strip()
+    if not sep or not _NAME.fullmatch(name):
+        raise LinkInputError("format")
+    if name.lower() in RESERVED:
+        raise LinkInputError("reserved")
+    if name.lower() in UTM_FIELDS:
+        raise LinkInputError("utm")
+    return name, clean_value(value)
+
+
+@dataclass
+class LinkDraft:
+    """What the builder keeps between steps (stored as JSON in the FSM data)."""
+
+    direction_id: str | None = None
+    direction_label: str | None = None
+    direction_url: str | None = None
+    utm: dict[str, str] = field(default_factory=dict)
+    custom: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_data(self) -> dict:
+        return {
+            "direction_id": self.direction_id,
+            "direction_label": self.direction_label,
+            "direction_url": self.direction_url,
+            "utm": dict(self.utm),
+            "custom": [list(pair) for pair in self.custom],
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping | None) -> LinkDraft:
+        data = data or {}
+        return cls(
+            direction_id=data.get("direction_id"),
+            direction_label=data.get("direction_label"),
+            direction_url=data.get("direction_url"),
+            utm={k: str(v) for k, v in (data.get("utm") or {}).items() if k in UTM_FIELDS and v},
+            custom=[(str(k), str(v)) for k, v in (data.get("custom") or [])][:MAX_CUSTOM_PARAMS],
+        )
+
+    def set_utm(self, name: str, value: str | None) -> None:
+        if name not in UTM_FIELDS:
+            raise ValueError(name)
+        if value:
+            self.utm[name] = clean_value(value)
+        else:
+            self.utm.pop(name, None)
+
+    def apply_preset(self, name: str) -> None:
+        for key, value in PRESETS[name].items():
+            self.utm[key] = value
+
+    def add_custom(self, name: str, value: str) -> None:
+        others = [(k, v) for k, v in self.custom if k != name]
+        if len(others) >= MAX_CUSTOM_PARAMS:
+            raise LinkInputError("too_many")
+        self.custom = [*others, (name, value)]
+
+
+def referral_link(
+    base_url: str, partner_id: str, utm: Mapping[str, str] | None = None,
+    custom: Sequence[tuple[str, str]] = (),
+) -> str:  # fmt: skip
+    """``base_url`` (the site, or a direction's page, possibly with a query already) + ``rid`` + tags.
+
+    Existing ``rid`` and UTM parameters of ``base_url`` are replaced; ``rid`` is always the partner's.
+    """
+    parts = urlsplit(base_url.strip())
+    path = parts.path or "/"
+    ours = {"rid", *UTM_FIELDS}
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in ours]
+    params: list[tuple[str, str]] = [("rid", str(partner_id)), *kept]
+    params += [(name, (utm or {})[name]) for name in UTM_FIELDS if (utm or {}).get(name)]
+    params += [(k, v) for k, v in custom if k.lower() not in ours]
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(params), ""))
+
+
+def campaign_tag(campaign: str | None) -> str:
+    """The short tag a bot deep link carries: the campaign in ``[a-z0-9_]``, or a hash of it."""
+    if not campaign:
+        return ""
+    tag = re.sub(r"[^a-z0-9_]", "", campaign.lower().replace("-", "_"))[:TAG_LENGTH]
+    if tag:
+        return tag
+    return "c" + hashlib.sha256(campaign.encode()).hexdigest()[:6]

@@ -1,0 +1,3 @@
+from handlers.exchange.flow import create_router
+
+__all__ = ["create_router"]

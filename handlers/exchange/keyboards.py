@@ -1,0 +1,142 @@
+"""Keyboards of the exchange conversation; built inside handlers so labels are translated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import TypeVar
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.exchange.draft import ExchangeDraft
+from bot.exchanger.models import CalcAction, Direction, FieldSpec, FieldType
+from bot.money import format_plain
+from bot.text import plain_text, shorten
+from handlers.callbacks import NavCb
+from handlers.exchange import callbacks as cb
+from handlers.exchange.callbacks import ExCb
+from handlers.exchange.render import action_label, money
+
+PAGE_SIZE = 10
+T = TypeVar("T")
+
+
+def _button(text: str, flow: str, action: str, value: object = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=ExCb(flow=flow, a=action, v=str(value)).pack())
+
+
+def _cancel() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=NavCb(action="cancel").pack())
+
+
+def _back(flow: str) -> InlineKeyboardButton:
+    return _button(_("⬅️ Back"), flow, cb.BACK)
+
+
+def page_of(items: Sequence[T], page: int) -> tuple[Sequence[T], int, int]:
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    return items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
+
+
+def paged_choices(
+    items: Sequence[T],
+    page: int,
+    flow: str,
+    *,
+    label: Callable[[T], str],
+    value: Callable[[T], str],
+    choose: str,
+    turn: str,
+    back: bool,
+) -> InlineKeyboardMarkup:
+    shown, page, pages = page_of(items, page)
+    kb = InlineKeyboardBuilder()
+    for item in shown:
+        kb.button(text=label(item), callback_data=ExCb(flow=flow, a=choose, v=value(item)))
+    kb.adjust(2)
+    if pages > 1:
+        kb.row(
+            _button("◀️", flow, turn, (page - 1) % pages),
+            _button(f"{page + 1}/{pages}", flow, turn, page),
+            _button("▶️", flow, turn, (page + 1) % pages),
+        )
+    kb.row(*([_back(flow)] if back else []), _cancel())
+    return kb.as_markup()
+
+
+def amount_keyboard(
+    direction: Direction, draft: ExchangeDraft, suggested: Decimal | None = None
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if suggested is not None:
+        code = direction.give_currency_code if draft.action in (1, 3) else direction.get_currency_code
+        kb.row(
+            _button(
+                _("✅ Use {amount}").format(amount=money(suggested, code)),
+                draft.flow,
+                cb.USE_AMOUNT,
+                format_plain(suggested),
+            )
+        )
+    for action in available_actions(direction):
+        mark = "✓ " if action == draft.action else ""
+        kb.row(_button(mark + action_label(action, direction), draft.flow, cb.ACTION, int(action)))
+    kb.row(_back(draft.flow), _cancel())
+    return kb.as_markup()
+
+
+def available_actions(direction: Direction) -> list[CalcAction]:
+    """ "I give" and "I receive", plus the fee-inclusive variants where fees make them differ."""
+    actions = [CalcAction.GIVE, CalcAction.GET]
+    if direction.give_amount_with_commission not in (None, direction.give_amount):
+        actions.append(CalcAction.GIVE_WITH_COMMISSION)
+    if direction.get_amount_with_commission not in (None, direction.get_amount):
+        actions.append(CalcAction.GET_WITH_COMMISSION)
+    return actions
+
+
+def field_keyboard(spec: FieldSpec, draft: ExchangeDraft) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    flow = draft.flow
+    if spec.type is FieldType.SELECT:
+        for index, option in enumerate(spec.options):
+            if option.key == "0" and (spec.required or len(spec.options) > 1):
+                continue  # "No selected" is never an answer; Skip covers it for optional fields
+            kb.row(_button(shorten(plain_text(option.label), 60), flow, cb.OPTION, index))
+    elif spec.type is FieldType.CHECKBOX:
+        kb.row(_button(_("✅ Yes"), flow, cb.CHECK, 1), _button(_("No"), flow, cb.CHECK, 0))
+    else:
+        for index, offer in enumerate(draft.offers):
+            kb.row(_button("↩️ " + shorten(offer, 40), flow, cb.OFFER, index))
+    if not spec.required:
+        kb.row(_button(_("⏭ Skip"), flow, cb.SKIP))
+    kb.row(_back(flow), _cancel())
+    return kb.as_markup()
+
+
+def summary_keyboard(draft: ExchangeDraft, has_fields: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.row(_button(_("✅ Confirm"), draft.flow, cb.CONFIRM))
+    row = [_button(_("💰 Change amount"), draft.flow, cb.EDIT_AMOUNT)]
+    if has_fields:
+        row.insert(0, _button(_("✏️ Edit a field"), draft.flow, cb.EDIT_LIST))
+    kb.row(*row)
+    kb.row(_cancel())
+    return kb.as_markup()
+
+
+def retry_keyboard(draft: ExchangeDraft, action: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.row(_button(_("🔄 Try again"), draft.flow, action), _cancel())
+    return kb.as_markup()
+
+
+def edit_list_keyboard(direction: Direction, draft: ExchangeDraft) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for index, spec in enumerate(direction.fields):
+        kb.row(_button(shorten(plain_text(spec.label) or spec.name, 50), draft.flow, cb.EDIT_FIELD, index))
+    kb.row(_button(_("⬅️ Back"), draft.flow, cb.BACK), _cancel())
+    return kb.as_markup()

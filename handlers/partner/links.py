@@ -1,0 +1,382 @@
+"""/link: the referral link builder (page, UTM tags, custom parameters), QR codes and the bot deep link."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.exchanger.base import ExchangerPlatform
+from bot.exchanger.errors import ExchangerError
+from bot.partner.account import LinkedCabinet
+from bot.partner.deeplink import deep_link, encode_payload
+from bot.partner.links import (
+    PRESETS,
+    SUGGESTIONS,
+    UTM_FIELDS,
+    LinkDraft,
+    LinkInputError,
+    campaign_tag,
+    clean_value,
+    parse_custom_param,
+    referral_link,
+)
+from bot.partner.qr import qr_png
+from bot.services import Services
+from bot.storage.repositories import PartnerKeyRepository
+from handlers.partner.callbacks import LinkCb, PartnerCb, PickCb
+from handlers.partner.common import chat_id_of, require_cabinet
+from handlers.partner.states import LinkStates
+from handlers.replies import show
+from handlers.upstream import upstream_error_text
+
+PICK_PAGE = 8
+
+
+class _Built:
+    def __init__(self, site: str, bot_link: str | None, tag: str) -> None:
+        self.site, self.bot_link, self.tag = site, bot_link, tag
+
+
+async def _build(draft: LinkDraft, linked: LinkedCabinet, services: Services, bot: Bot) -> _Built:
+    base = draft.direction_url or services.exchanger_url.rstrip("/") + "/"
+    site = referral_link(base, linked.partner_id, draft.utm, draft.custom)
+    tag = campaign_tag(draft.utm.get("utm_campaign"))
+    username = (await bot.me()).username
+    bot_link = None
+    if username and linked.partner_id.isdigit():
+        bot_link = deep_link(username, encode_payload(services.signing_key, linked.partner_id, tag))
+    return _Built(site, bot_link, tag)
+
+
+def _input_error(reason: str) -> str:
+    errors = {
+        "empty": _("The value is empty. Send some text."),
+        "too_long": _("The value is too long: one line of at most 100 characters."),
+        "format": _("Send the parameter as <code>name=value</code>; the name may use A–Z, a–z, 0–9, _ . -"),
+        "reserved": _("<code>rid</code> is your partner ID: the bot sets it and it can't be changed."),
+        "utm": _("Set UTM tags with their own buttons."),
+        "too_many": _("At most 5 custom parameters. Clear them to add others."),
+    }
+    return errors.get(reason, errors["format"])
+
+
+def _builder_text(draft: LinkDraft, built: _Built) -> str:
+    page = escape(draft.direction_label) if draft.direction_label else _("home page")
+    tags = " · ".join(f"{k}={escape(v)}" for k, v in draft.utm.items()) or _("none")
+    lines = [
+        _("🔗 <b>Your referral link</b>"),
+        _("Page: {page}").format(page=page),
+        _("UTM tags: {tags}").format(tags=tags),
+    ]
+    if draft.custom:
+        custom = " · ".join(f"{escape(k)}={escape(v)}" for k, v in draft.custom)
+        lines.append(_("Other parameters: {params}").format(params=custom))
+    lines += ["", f"<code>{escape(built.site)}</code>"]
+    if built.bot_link:
+        lines += [
+            "",
+            _(
+                "🤖 <b>Bot link</b>: customers who start the bot through it are credited to you "
+                "(campaign tag: {tag})."
+            ).format(tag=escape(built.tag) if built.tag else _("none")),
+            f"<code>{escape(built.bot_link)}</code>",
+        ]
+    lines += ["", _("Tap a preset or a tag to change the link.")]
+    return "\n".join(lines)
+
+
+def _builder_keyboard(draft: LinkDraft) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    preset_labels = {
+        "telegram": _("✈️ Telegram"),
+        "channel": _("📣 Channel"),
+        "chat": _("💬 Chat"),
+        "bio": _("👤 Bio"),
+    }
+    for name in PRESETS:
+        kb.button(text=preset_labels[name], callback_data=LinkCb(action="preset", name=name))
+    for name in UTM_FIELDS:
+        label = f"✓ {name}" if name in draft.utm else name
+        kb.button(text=label, callback_data=LinkCb(action="field", name=name))
+    kb.button(text=_("➕ Other parameter"), callback_data=LinkCb(action="custom"))
+    sizes = [4, 3, 2, 1]
+    if draft.custom:
+        kb.button(text=_("🧹 Clear other parameters"), callback_data=LinkCb(action="reset_custom"))
+        sizes.append(1)
+    kb.button(text=_("🎯 Exchange direction…"), callback_data=PickCb())
+    if draft.direction_id:
+        kb.button(text=_("🏠 Home page"), callback_data=LinkCb(action="home"))
+        sizes.append(2)
+    else:
+        sizes.append(1)
+    kb.button(text=_("🔳 QR: site link"), callback_data=LinkCb(action="qr"))
+    kb.button(text=_("🔳 QR: bot link"), callback_data=LinkCb(action="qrbot"))
+    kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
+    sizes += [2, 1]
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+async def _draft(state: FSMContext) -> LinkDraft:
+    return LinkDraft.from_data((await state.get_data()).get("link"))
+
+
+async def _save(state: FSMContext, draft: LinkDraft) -> None:
+    await state.set_state(LinkStates.building)
+    await state.update_data(link=draft.to_data())
+
+
+async def _show_builder(
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    draft: LinkDraft,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+    services: Services,
+) -> None:
+    linked = await require_cabinet(event, partner_keys, exchanger)
+    if linked is None:
+        return
+    await _save(state, draft)
+    bot = event.bot
+    assert bot is not None
+    built = await _build(draft, linked, services, bot)
+    await show(event, _builder_text(draft, built), _builder_keyboard(draft))
+
+
+async def link_command(
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+    services: Services,
+) -> None:
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+    await state.clear()
+    await _show_builder(event, state, LinkDraft(), exchanger, partner_keys, services)
+
+
+async def link_action(
+    callback: CallbackQuery,
+    callback_data: LinkCb,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+    services: Services,
+) -> None:
+    draft = await _draft(state)
+    action, name = callback_data.action, callback_data.name
+    if action == "preset" and name in PRESETS:
+        draft.apply_preset(name)
+    elif action == "set" and name in SUGGESTIONS and 0 <= callback_data.value < len(SUGGESTIONS[name]):
+        draft.set_utm(name, SUGGESTIONS[name][callback_data.value])
+    elif action == "clear" and name in UTM_FIELDS:
+        draft.set_utm(name, None)
+    elif action == "reset_custom":
+        draft.custom = []
+    elif action == "home":
+        draft.direction_id = draft.direction_label = draft.direction_url = None
+    elif action != "show":
+        await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
+        return
+    await callback.answer()
+    await _show_builder(callback, state, draft, exchanger, partner_keys, services)
+
+
+async def ask_field(callback: CallbackQuery, callback_data: LinkCb, state: FSMContext) -> None:
+    name = callback_data.name
+    if name not in UTM_FIELDS:
+        await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
+        return
+    await callback.answer()
+    draft = await _draft(state)
+    await state.set_state(LinkStates.value)
+    await state.update_data(link=draft.to_data(), field=name)
+    kb = InlineKeyboardBuilder()
+    for index, value in enumerate(SUGGESTIONS.get(name, ())):
+        kb.button(text=value, callback_data=LinkCb(action="set", name=name, value=index))
+    if name in draft.utm:
+        kb.button(text=_("🧹 Clear"), callback_data=LinkCb(action="clear", name=name))
+    kb.button(text=_("⬅️ Back"), callback_data=LinkCb(action="show"))
+    kb.adjust(3, 1, 1)
+    current = draft.utm.get(name)
+    text = _("Send the value of <b>{name}</b>, or tap a suggestion.").format(name=name)
+    if current:
+        text += "\n" + _("Now: <code>{value}</code>").format(value=escape(current))
+    await show(callback, text, kb.as_markup())
+
+
+async def got_value(
+    message: Message,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+    services: Services,
+) -> None:
+    data = await state.get_data()
+    draft = LinkDraft.from_data(data.get("link"))
+    name = data.get("field")
+    try:
+        if name not in UTM_FIELDS:
+            raise LinkInputError("format")
+        draft.set_utm(name, clean_value(message.text or ""))
+    except LinkInputError as exc:
+        await message.answer(_input_error(exc.reason), reply_markup=_back_to_builder())
+        return
+    await _show_builder(message, state, draft, exchanger, partner_keys, services)
+
+
+async def ask_custom(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    draft = await _draft(state)
+    await state.set_state(LinkStates.custom)
+    await state.update_data(link=draft.to_data())
+    await show(
+        callback,
+        _(
+            "Send a parameter to add as <code>name=value</code>, for example <code>sub_id=42</code>. "
+            "Values are URL-encoded for you; <code>rid</code> is always your partner ID."
+        ),
+        _back_to_builder(),
+    )
+
+
+async def got_custom(
+    message: Message,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+    services: Services,
+) -> None:
+    draft = await _draft(state)
+    try:
+        name, value = parse_custom_param(message.text or "")
+        draft.add_custom(name, value)
+    except LinkInputError as exc:
+        await message.answer(_input_error(exc.reason), reply_markup=_back_to_builder())
+        return
+    await _show_builder(message, state, draft, exchanger, partner_keys, services)
+
+
+def _back_to_builder() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("⬅️ Back"), callback_data=LinkCb(action="show"))
+    return kb.as_markup()
+
+
+async def send_qr(
+    callback: CallbackQuery,
+    callback_data: LinkCb,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+    services: Services,
+) -> None:
+    await callback.answer()
+    linked = await require_cabinet(callback, partner_keys, exchanger)
+    if linked is None:
+        return
+    bot = callback.bot
+    assert bot is not None
+    built = await _build(await _draft(state), linked, services, bot)
+    target = built.bot_link if callback_data.action == "qrbot" else built.site
+    if not target:
+        return
+    await bot.send_photo(
+        chat_id_of(callback),
+        BufferedInputFile(qr_png(target), filename="referral-qr.png"),
+        caption=escape(target),
+    )
+
+
+# -- direction picker -------------------------------------------------------------------------------------
+
+
+def _pager(kb: InlineKeyboardBuilder, give: str, page: int, total: int) -> int:
+    buttons = 0
+    if page > 0:
+        kb.button(text="◀️", callback_data=PickCb(give=give, page=page - 1))
+        buttons += 1
+    if (page + 1) * PICK_PAGE < total:
+        kb.button(text="▶️", callback_data=PickCb(give=give, page=page + 1))
+        buttons += 1
+    return buttons
+
+
+async def pick(
+    callback: CallbackQuery,
+    callback_data: PickCb,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+    services: Services,
+    locale: str,
+) -> None:
+    await callback.answer()
+    catalogue = services.catalogue
+    give, page = callback_data.give, max(callback_data.page, 0)
+    try:
+        if callback_data.direction:
+            direction = await catalogue.direction(exchanger, locale, callback_data.direction)
+            options = await catalogue.get_currencies(exchanger, locale, give)
+            gives = await catalogue.give_currencies(exchanger, locale)
+        elif give:
+            options = await catalogue.get_currencies(exchanger, locale, give)
+        else:
+            currencies = await catalogue.give_currencies(exchanger, locale)
+    except ExchangerError as exc:
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("🔄 Try again"), callback_data=callback_data)
+        kb.button(text=_("⬅️ Back"), callback_data=LinkCb(action="show"))
+        await show(callback, upstream_error_text(exc), kb.as_markup())
+        return
+
+    if callback_data.direction:
+        draft = await _draft(state)
+        give_title = next((c.title for c in gives if c.id == give), "")
+        get_title = next((c.title for c, d in options if d == callback_data.direction), "")
+        draft.direction_id = direction.id
+        draft.direction_url = direction.url or None
+        draft.direction_label = f"{give_title} → {get_title}" if give_title and get_title else direction.id
+        await _show_builder(callback, state, draft, exchanger, partner_keys, services)
+        return
+
+    kb = InlineKeyboardBuilder()
+    if give:
+        shown = options[page * PICK_PAGE : (page + 1) * PICK_PAGE]
+        for currency, direction_id in shown:
+            kb.button(text=currency.title[:40], callback_data=PickCb(give=give, direction=direction_id))
+        text = _("🎯 What does the customer receive?")
+        total, back = len(options), PickCb()
+    else:
+        shown = currencies[page * PICK_PAGE : (page + 1) * PICK_PAGE]
+        for currency in shown:
+            kb.button(text=currency.title[:40], callback_data=PickCb(give=currency.id))
+        text = _("🎯 Link to an exchange direction. What does the customer give?")
+        total, back = len(currencies), LinkCb(action="show")
+    nav = _pager(kb, give, page, total)
+    kb.button(text=_("⬅️ Back"), callback_data=back)
+    grid = [2] * (len(shown) // 2) + [1] * (len(shown) % 2)
+    kb.adjust(*grid, *([nav] if nav else []), 1)
+    await show(callback, text, kb.as_markup())
+
+
+def create_router() -> Router:
+    router = Router(name="partner-links")
+    router.message.register(link_command, Command("link"))
+    router.callback_query.register(link_command, PartnerCb.filter(F.screen == "link"))
+    router.callback_query.register(ask_field, LinkCb.filter(F.action == "field"))
+    router.callback_query.register(ask_custom, LinkCb.filter(F.action == "custom"))
+    router.callback_query.register(send_qr, LinkCb.filter(F.action.in_({"qr", "qrbot"})))
+    router.callback_query.register(link_action, LinkCb.filter())
+    router.callback_query.register(pick, PickCb.filter())
+    router.message.register(got_value, LinkStates.value, F.text)
+    router.message.register(got_custom, LinkStates.custom, F.text)
+    return router

@@ -1,0 +1,295 @@
+"""/withdraw: payout currency → account → review → Confirm (sent once, however often it is pressed)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from decimal import Decimal, InvalidOperation
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.exchanger.base import ExchangerPlatform
+from bot.exchanger.errors import ExchangerError
+from bot.exchanger.models import PartnerInfo, PayoutCurrency
+from bot.partner.payouts import (
+    AccountError,
+    Outcome,
+    PayoutResult,
+    RefusalReason,
+    below_minimum,
+    clean_account,
+    find_method,
+    plain,
+    refusal_reason,
+    request_payout,
+)
+from bot.services import Services
+from bot.storage.payouts import PayoutRequestRepository, PayoutState
+from bot.storage.repositories import PartnerKeyRepository
+from handlers.callbacks import NavCb
+from handlers.partner.callbacks import PartnerCb, WithdrawCb
+from handlers.partner.common import (
+    amount_text,
+    cancel_keyboard,
+    chat_id_of,
+    partner_error_text,
+    require_cabinet,
+    retry_keyboard,
+)
+from handlers.partner.states import WithdrawStates
+from handlers.replies import show
+
+
+# The account is personal data and the FSM data is stored in plain JSON: keep it sealed there.
+def _seal(partner_keys: PartnerKeyRepository, chat_id: int, account: str) -> str:
+    blob = partner_keys.box.encrypt(account, aad=f"payout-account:{chat_id}".encode())
+    return base64.b64encode(blob).decode("ascii")
+
+
+def _unseal(partner_keys: PartnerKeyRepository, chat_id: int, sealed: str) -> str:
+    return partner_keys.box.decrypt(base64.b64decode(sealed), aad=f"payout-account:{chat_id}".encode())
+
+
+def _method_line(item: PayoutCurrency) -> str:
+    return _("• {title}: {amount} available, commission {commission}").format(
+        title=escape(item.title), amount=amount_text(item.amount), commission=escape(item.commission or "—")
+    )
+
+
+def _currencies_text(info: PartnerInfo) -> str:
+    lines = [
+        _("💰 <b>Withdraw</b>"),
+        _("Balance: <b>{balance}</b> (minimum payout {minimum}).").format(
+            balance=amount_text(info.balance), minimum=amount_text(info.min_payout)
+        ),
+        _("The whole balance is paid out. Choose the currency:"),
+        "",
+        *(_method_line(item) for item in info.items),
+    ]
+    return "\n".join(lines)
+
+
+async def withdraw(
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+) -> None:
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+    await state.clear()
+    linked = await require_cabinet(event, partner_keys, exchanger)
+    if linked is None:
+        return
+    try:
+        info = await linked.cabinet.partner_info()
+    except ExchangerError as exc:
+        await show(event, partner_error_text(exc), retry_keyboard(PartnerCb(screen="wd")))
+        return
+    kb = InlineKeyboardBuilder()
+    if below_minimum(info):
+        kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
+        text = _(
+            "💰 Your balance is <b>{balance}</b>, below the minimum payout of <b>{minimum}</b>. "
+            "You can request a payout once the balance reaches the minimum."
+        ).format(balance=amount_text(info.balance), minimum=amount_text(info.min_payout))
+        await show(event, text, kb.as_markup())
+        return
+    if not info.items:
+        kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
+        await show(event, _("The exchange offers no payout currencies right now."), kb.as_markup())
+        return
+    for item in info.items:
+        kb.button(text=item.title[:40] or item.id, callback_data=WithdrawCb(action="pick", method=item.id))
+    kb.button(text=_("✖️ Cancel"), callback_data=NavCb(action="cancel"))
+    kb.adjust(1)
+    await show(event, _currencies_text(info), kb.as_markup())
+
+
+async def pick_currency(
+    callback: CallbackQuery,
+    callback_data: WithdrawCb,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+) -> None:
+    await callback.answer()
+    linked = await require_cabinet(callback, partner_keys, exchanger)
+    if linked is None:
+        return
+    try:
+        info = await linked.cabinet.partner_info()
+    except ExchangerError as exc:
+        await show(callback, partner_error_text(exc), retry_keyboard(callback_data.pack()))
+        return
+    item = find_method(info, callback_data.method)
+    if item is None:
+        await show(
+            callback, _("This payout currency is no longer offered. Choose another one: /withdraw"), None
+        )
+        return
+    await state.set_state(WithdrawStates.account)
+    await state.set_data({"method": item.id, "title": item.title, "amount": str(item.amount or ""),
+                          "commission": item.commission})  # fmt: skip
+    await show(
+        callback,
+        _("💰 Payout in <b>{title}</b>.\nSend the account (wallet, card or purse number) to pay to:").format(
+            title=escape(item.title)
+        ),
+        cancel_keyboard(),
+    )
+
+
+async def got_account(message: Message, state: FSMContext, partner_keys: PartnerKeyRepository) -> None:
+    try:
+        account = clean_account(message.text)
+    except AccountError:
+        await message.answer(
+            _("That does not look like an account number. Send it as one line of text."),
+            reply_markup=cancel_keyboard(),
+        )
+        return
+    request_key = secrets.token_urlsafe(12)
+    await state.update_data(account=_seal(partner_keys, message.chat.id, account), request_key=request_key)
+    await state.set_state(WithdrawStates.review)
+    data = await state.get_data()
+    await message.answer(
+        _review_text(data, account), reply_markup=_review_keyboard(data["method"], request_key)
+    )
+
+
+def _review_text(data: dict, account: str) -> str:
+    amount = data.get("amount") or ""
+    return "\n".join(
+        (
+            _("💰 <b>Check your payout request</b>"),
+            _("Currency: <b>{title}</b>").format(title=escape(data.get("title", ""))),
+            _("Amount available: <b>{amount}</b>, commission {commission}").format(
+                amount=escape(amount_text(_decimal(amount))), commission=escape(data.get("commission") or "—")
+            ),
+            _("Account: <code>{account}</code>").format(account=escape(account)),
+            "",
+            _("The exchange pays out your whole balance. Confirm?"),
+        )
+    )
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _review_keyboard(method: str, request_key: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("✅ Confirm"), callback_data=WithdrawCb(action="confirm", method=method, key=request_key)
+    )
+    kb.button(text=_("✏️ Change the account"), callback_data=WithdrawCb(action="edit"))
+    kb.button(text=_("✖️ Cancel"), callback_data=NavCb(action="cancel"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+async def edit_account(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    if not (await state.get_data()).get("method"):
+        await show(callback, _("Let's start again: send /withdraw."), None)
+        return
+    await state.set_state(WithdrawStates.account)
+    await show(callback, _("Send the account to pay to:"), cancel_keyboard())
+
+
+def _result_text(result: PayoutResult) -> str:
+    if result.outcome is Outcome.CREATED or (result.outcome is Outcome.ALREADY and result.payout_id):
+        return _(
+            "✅ Payout requested. Payout ID: <b>{payout_id}</b>.\n"
+            "Keep it to reconcile; see its status in /payouts."
+        ).format(payout_id=escape(result.payout_id or ""))
+    if result.outcome is Outcome.REFUSED:
+        return _("❌ The exchange refused the payout: {reason}").format(reason=refusal_text(result.refusal))
+    if result.outcome is Outcome.UNKNOWN or result.state is PayoutState.UNKNOWN:
+        return _(
+            "⚠️ The exchange did not answer in time, so the payout may or may not have been created. "
+            "Check /payouts before requesting it again."
+        )
+    if result.state is PayoutState.SENDING:
+        return _("⏳ This payout request is already being sent. Its result follows shortly; see /payouts.")
+    if result.state is PayoutState.REFUSED:
+        return _("This payout request was refused. Start a new one with /withdraw.")
+    return _("This payout request is no longer active. Start a new one with /withdraw.")
+
+
+def refusal_text(text: str) -> str:
+    reason = refusal_reason(text)
+    if reason is RefusalReason.MINIMUM:
+        return _("your balance is below the minimum payout.")
+    if reason is RefusalReason.ACCOUNT:
+        return _("the account is empty.")
+    if reason is RefusalReason.METHOD:
+        return _("this payout currency is not available.")
+    return escape(plain(text)) or _("no reason given.")
+
+
+async def confirm(
+    callback: CallbackQuery,
+    callback_data: WithdrawCb,
+    state: FSMContext,
+    exchanger: ExchangerPlatform,
+    partner_keys: PartnerKeyRepository,
+    services: Services,
+) -> None:
+    await callback.answer()
+    chat_id = chat_id_of(callback)
+    repo = PayoutRequestRepository(services.db)
+    data = await state.get_data()
+    if data.get("request_key") != callback_data.key or data.get("method") != callback_data.method:
+        # Not the request under review: a second press after it finished, or forged data.
+        previous = await repo.get(chat_id, callback_data.key) if callback_data.key else None
+        if previous is None:
+            await show(
+                callback, _("This payout request is no longer active. Start a new one with /withdraw."), None
+            )
+        else:
+            result = PayoutResult(Outcome.ALREADY, payout_id=previous.payout_id, state=previous.state)
+            await show(callback, _result_text(result), _done_keyboard())
+        return
+    linked = await require_cabinet(callback, partner_keys, exchanger)
+    if linked is None:
+        return
+    account = _unseal(partner_keys, chat_id, data["account"])
+    try:
+        result = await request_payout(
+            repo, linked.cabinet, chat_id, callback_data.key, data["method"], account
+        )
+    except ExchangerError as exc:
+        await show(callback, partner_error_text(exc), retry_keyboard(callback_data.pack()))
+        return
+    if result.outcome is not Outcome.ALREADY:
+        await state.clear()
+    await show(callback, _result_text(result), _done_keyboard())
+
+
+def _done_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("💸 Payouts"), callback_data=PartnerCb(screen="pay"))
+    kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
+    return kb.as_markup()
+
+
+def create_router() -> Router:
+    router = Router(name="partner-withdraw")
+    router.message.register(withdraw, Command("withdraw"))
+    router.callback_query.register(withdraw, PartnerCb.filter(F.screen == "wd"))
+    router.callback_query.register(pick_currency, WithdrawCb.filter(F.action == "pick"))
+    router.callback_query.register(edit_account, WithdrawCb.filter(F.action == "edit"))
+    router.callback_query.register(confirm, WithdrawCb.filter(F.action == "confirm"))
+    router.message.register(got_account, WithdrawStates.account, F.text)
+    return router

@@ -1,0 +1,377 @@
+"""The customer's exchange, end to end: the real Dispatcher, the sandbox exchanger over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from decimal import Decimal
+
+import pytest
+from aiogram import Bot
+
+from bot.dispatcher import build_dispatcher
+from bot.sandbox import SandboxExchanger
+from bot.services import Services, open_services
+from bot.telegram.bot_client import BotClient, Reply
+from tests.conftest import make_settings
+
+CARD = "4276380012345678"
+TRC20 = "T" + "9" * 33
+ERC20 = "0x" + "ab" * 20
+
+
+async def choose(client: BotClient, give: str, get: str) -> Reply:
+    await client.send("/exchange")
+    await client.click(give)
+    return await client.click(get)
+
+
+async def fill_102(client: BotClient, amount: str = "10000", priority: str = "Normal") -> Reply:
+    """Sberbank RUB -> TRC20: text fields, a price-changing select, an e-mail and a checkbox."""
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    await client.send(amount)
+    await client.send(CARD)
+    await client.send("Ivan Petrov")
+    await client.send(TRC20)
+    await client.click(priority)
+    await client.send("ivan@example.com")
+    return await client.click("✅ Yes")
+
+
+def only_bid(sandbox: SandboxExchanger):
+    assert len(sandbox.bids) == 1, f"expected one order, the exchanger has {len(sandbox.bids)}"
+    return next(iter(sandbox.bids.values()))
+
+
+async def test_exchange_with_every_kind_of_field_creates_one_order(
+    client: BotClient, sandbox: SandboxExchanger, services: Services
+) -> None:
+    summary = await fill_102(client)
+    assert "Please check your order" in summary.text
+    assert "Network fee priority: Normal" in summary.text and "Agree: Yes" in summary.text
+    assert summary.last.button_labels() == ["✅ Confirm", "✏️ Edit a field", "💰 Change amount", "✖️ Cancel"]
+
+    reply = await client.click("✅ Confirm")
+    bid = only_bid(sandbox)
+    assert bid.sum_give == Decimal("10000")
+    assert bid.fields["account1"] == CARD and bid.fields["account2"] == TRC20
+    assert (
+        bid.fields["cfget2"] == "1" and bid.fields["cf12"] == "1" and bid.fields["cfgive8"] == "Ivan Petrov"
+    )
+    assert bid.api_id.isdigit() and bid.partner_id == 0 and bid.callback_url == ""
+    card = reply.last
+    assert f"Order #{bid.id}" in card.text and "Accepted, waiting to be paid" in card.text
+    assert "Amount to pay: <code>10000</code> RUB" in card.text
+    assert card.button_labels() == ["✅ I have paid", "✖️ Cancel order", "🔄 Refresh", "📋 My orders"]
+
+    stored = await services.bids.get_by_bid_id(bid.id)
+    assert stored is not None and stored.chat_id == client.chat.id and stored.api_id == bid.api_id
+    assert (stored.give_amount, stored.give_currency_code) == ("10000", "RUB")
+
+
+async def test_price_field_requotes_and_the_summary_shows_it(client: BotClient) -> None:
+    normal = await fill_102(client, priority="Normal")
+    await client.send("/cancel")
+    fast = await fill_102(client, priority="Fast")
+
+    def receives(reply: Reply) -> Decimal:
+        match = re.search(r"You receive: <b>([\d.]+)\sUSDT</b>", reply.text.replace("\u202f", ""))
+        assert match, reply.text
+        return Decimal(match.group(1))
+
+    # Fast adds a 2 USDT network fee in the sandbox.
+    assert receives(normal) - receives(fast) == Decimal("2.00")
+
+
+async def test_out_of_limits_amount_offers_the_limit(client: BotClient) -> None:
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    reply = await client.send("500")
+    assert "outside the exchange's limits" in reply.text
+    assert "from 1\u202f000.00\xa0RUB to 500\u202f000.00\xa0RUB" in reply.text
+    reply = await client.click(re.compile(r"^✅ Use 1.000\.00"))
+    assert "You give: <b>1\u202f000.00\xa0RUB</b>" in reply.text
+    assert "From card" in reply.text  # moved on to the first field
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("abc", "That is not a number"),
+        ("0", "more than zero"),
+        ("-5", "cannot be negative"),
+        ("1e5", "in full digits"),
+        ("1.123456789", "at most 8"),
+    ],
+)
+async def test_bad_amounts_are_explained_and_the_step_stays(
+    client: BotClient, typed: str, message: str
+) -> None:
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    reply = await client.send(typed)
+    assert message in reply.text
+    assert "Type the amount" in reply.text
+    reply = await client.send("1 000,50")
+    assert "From card" in reply.text and "1\u202f000.50\xa0RUB" in reply.text
+
+
+async def test_receive_side_amount_and_optional_selects(client: BotClient, sandbox: SandboxExchanger) -> None:
+    await choose(client, "Tether TRC20 USDT", "Sberbank RUB")
+    await client.click("I receive RUB")
+    reply = await client.send("9200")
+    assert "You receive: <b>9\u202f200.00\xa0RUB</b>" in reply.text
+    await client.send(CARD)
+    card_type = client.last.button_labels()
+    assert "No selected" not in card_type and "⏭ Skip" not in card_type  # required select
+    await client.click("MIR")
+    assert "⏭ Skip" in client.last.button_labels()  # optional select
+    summary = await client.click("⏭ Skip")
+    assert "How did you find us?: —" in summary.text
+    await client.click("✅ Confirm")
+    bid = only_bid(sandbox)
+    assert bid.sum_get == Decimal("9200") and bid.fields["cfget3"] == "3" and bid.fields.get("cf13", "") == ""
+
+
+async def test_textarea_and_fields_sent_as_a_list(client: BotClient, sandbox: SandboxExchanger) -> None:
+    await choose(client, "Visa/MasterCard USD", "Tether ERC20 USDT")
+    await client.send("100")
+    for answer in (CARD, "IVAN PETROV", ERC20, "ivan@example.com"):
+        await client.send(answer)
+    assert "several lines" in client.last.text
+    await client.send("Please hurry.\nThanks!")
+    reply = await client.click("✅ Confirm")
+    assert only_bid(sandbox).fields["cf20"] == "Please hurry.\nThanks!"
+    assert "💳 Pay" not in reply.last.button_labels()  # the merchant link is on loopback: shown as text
+    assert "Pay here: http://127.0.0.1" in reply.last.text
+
+
+async def test_deposit_address_comes_with_a_qr_code(client: BotClient, sandbox: SandboxExchanger) -> None:
+    await choose(client, "Bitcoin BTC", "Sberbank RUB")
+    await client.send("0.01")
+    for answer in (CARD, "Ivan Petrov", "ivan@example.com"):
+        await client.send(answer)
+    await client.click("⏭ Skip")
+    reply = await client.click("✅ Confirm")
+    bid = only_bid(sandbox)
+    photo, card = reply.sent
+    assert photo.file is not None and photo.file.content.startswith(b"\x89PNG")
+    assert f"<code>{bid.address}</code>" in card.text
+
+
+async def test_server_validation_sends_the_customer_back_to_the_field(
+    client: BotClient, sandbox: SandboxExchanger
+) -> None:
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    await client.send("10000")
+    await client.send("1234")  # not a card number: only the exchanger knows
+    for answer in ("Ivan Petrov", TRC20):
+        await client.send(answer)
+    await client.click("Normal")
+    await client.send("ivan@example.com")
+    await client.click("✅ Yes")
+    reply = await client.click("✅ Confirm")
+    assert not sandbox.bids
+    assert "From card" in reply.text and "⚠️" in reply.text and "<span" not in reply.text
+    reply = await client.send(CARD)
+    assert "Please check your order" in reply.text  # back to the summary, the other answers kept
+    await client.click("✅ Confirm")
+    assert only_bid(sandbox).fields["account1"] == CARD
+
+
+async def test_remembered_values_are_offered_next_time(client: BotClient, sandbox: SandboxExchanger) -> None:
+    await fill_102(client)
+    await client.click("✅ Confirm")
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    reply = await client.send("10000")
+    assert f"↩️ {CARD}" in reply.last.button_labels()
+    reply = await client.click(f"↩️ {CARD}")
+    assert "Cardholder name" in reply.text
+
+
+async def test_double_confirm_creates_exactly_one_order(client: BotClient, sandbox: SandboxExchanger) -> None:
+    summary = (await fill_102(client)).last
+    _, confirm = client.find_button("✅ Confirm", summary)
+    first = await client.click_data(confirm.callback_data, summary)
+    second = await client.click_data(confirm.callback_data, summary)  # the same tap, delivered twice
+    bid = only_bid(sandbox)
+    assert f"Order #{bid.id}" in first.text
+    assert (
+        second.callback_answer is not None and f"#{bid.id} is already created" in second.callback_answer.text
+    )
+    assert second.sent == []
+
+
+async def test_lost_answer_to_create_bid_still_makes_one_order(
+    client: BotClient, sandbox: SandboxExchanger
+) -> None:
+    await fill_102(client)
+    sandbox.faults.next("create_bid", "disconnect")  # the order is made, the answer never comes
+    reply = await client.click("✅ Confirm")
+    bid = only_bid(sandbox)
+    assert f"Order #{bid.id}" in reply.text
+
+
+async def test_uncertain_creation_is_retried_safely(client: BotClient, sandbox: SandboxExchanger) -> None:
+    await fill_102(client)
+    sandbox.faults.next("create_bid", "disconnect")
+    for _ in range(3):  # the look-up fails too, even after the client's retries
+        sandbox.faults.next("get_exchanges", "http502")
+    reply = await client.click("✅ Confirm")
+    assert "did not confirm your order in time" in reply.text
+    assert len(sandbox.bids) == 1
+    reply = await client.click("🔄 Try again")
+    bid = only_bid(sandbox)
+    assert f"Order #{bid.id}" in reply.text
+
+
+async def test_pay_then_cancel_follow_the_allowed_actions(
+    client: BotClient, sandbox: SandboxExchanger
+) -> None:
+    await fill_102(client)
+    await client.click("✅ Confirm")
+    bid = only_bid(sandbox)
+    reply = await client.click("✖️ Cancel order")
+    assert "This cannot be undone" in reply.text
+    reply = await client.click("No, keep it")
+    assert bid.status == "new" and "✅ I have paid" in reply.last.button_labels()
+
+    reply = await client.click("✅ I have paid")
+    assert bid.status == "payed"
+    assert "Order is paid" in reply.text
+    assert reply.last.button_labels() == ["🔄 Refresh", "📋 My orders"]  # paying and cancelling are over
+
+
+async def test_cancel_an_order(client: BotClient, sandbox: SandboxExchanger, services: Services) -> None:
+    await fill_102(client)
+    await client.click("✅ Confirm")
+    bid = only_bid(sandbox)
+    await client.click("✖️ Cancel order")
+    reply = await client.click("Yes, cancel it")
+    assert bid.status == "cancel"
+    assert "Refusal of payment" in reply.text or "cancel" in reply.text.lower()
+    stored = await services.bids.get_by_bid_id(bid.id)
+    assert stored is not None and stored.status == "cancel"
+
+
+async def test_orders_lists_only_this_chats_orders_and_forged_buttons_reveal_nothing(
+    client: BotClient, make_client, sandbox: SandboxExchanger
+) -> None:
+    await fill_102(client)
+    await client.click("✅ Confirm")
+    bid = only_bid(sandbox)
+    reply = await client.send("/orders")
+    assert f"#{bid.id}" in reply.text and "Accepted, waiting to be paid" in reply.text
+
+    stranger = make_client(user_id=999)
+    reply = await stranger.send("/orders")
+    assert "no orders yet" in reply.text
+    for action in ("open", "refresh", "paid", "cancel_yes"):
+        forged = await stranger.click_data(f"o:{action}:{bid.id}:0", stranger.last)
+        assert forged.callback_answer is not None and forged.callback_answer.text == "Order not found."
+        assert forged.events == []
+    assert bid.status == "new"
+
+
+async def test_buttons_of_a_finished_conversation_are_refused(
+    client: BotClient, sandbox: SandboxExchanger
+) -> None:
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    old = client.last
+    await client.send("/cancel")
+    reply = await client.click("I receive USDT", message=old)
+    assert reply.callback_answer is not None and "no longer active" in reply.callback_answer.text
+    assert reply.events == []
+    await client.send("/exchange")  # a new conversation: the old one's buttons stay dead
+    reply = await client.click("I receive USDT", message=old)
+    assert "no longer active" in (reply.callback_answer.text or "")  # type: ignore[union-attr]
+
+
+async def test_typing_filters_currencies_in_any_layout(client: BotClient) -> None:
+    await client.send("/exchange")
+    reply = await client.send("сбер")
+    assert reply.last.button_labels()[:1] == ["Sberbank RUB"]
+    reply = await client.send("гыве")  # "usdt" typed on a Russian layout
+    assert [b for b in reply.last.button_labels() if "USDT" in b] == [
+        "Tether TRC20 USDT",
+        "Tether ERC20 USDT",
+    ]
+    reply = await client.send("zzz")
+    assert "Nothing found" in reply.text and "Bitcoin BTC" in reply.last.button_labels()
+
+
+async def test_back_goes_one_step_back(client: BotClient) -> None:
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    await client.send("10000")
+    reply = await client.click("⬅️ Back")
+    assert "Type the amount" in reply.text  # from the first field back to the amount
+    reply = await client.click("⬅️ Back")
+    assert "What do you want to receive?" in reply.text
+    reply = await client.click("⬅️ Back")
+    assert "What do you give?" in reply.text
+
+
+async def test_conversation_survives_a_restart(
+    client: BotClient, services: Services, settings, bot: Bot, sandbox: SandboxExchanger
+) -> None:
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    await client.send("10000")
+    await client.send(CARD)
+    await services.db.close()
+    async with open_services(settings) as reopened:
+        again = BotClient(build_dispatcher(reopened), bot, user_id=client.user.id)
+        reply = await again.send("Ivan Petrov")
+        assert "TRC20 address" in reply.text  # the next field: the step and the answers survived
+        await again.send(TRC20)
+        await again.click("Normal")
+        await again.send("ivan@example.com")
+        await again.click("✅ Yes")
+        await again.click("✅ Confirm")
+    assert only_bid(sandbox).fields["account1"] == CARD
+
+
+async def test_partner_attribution_and_callback_url_reach_the_exchanger(
+    tmp_path, sandbox: SandboxExchanger, bot: Bot
+) -> None:
+    settings = make_settings(tmp_path, sandbox.url, public_url="https://bot.example.com")
+    async with open_services(settings) as services:
+        client = BotClient(build_dispatcher(services), bot, user_id=4242)
+        assert await services.chat_settings.attribute(client.chat.id, 7, "spring")
+        await fill_102(client)
+        await client.click("✅ Confirm")
+        bid = only_bid(sandbox)
+        stored = await services.bids.get_by_bid_id(bid.id)
+    assert bid.partner_id == 7
+    assert stored is not None and stored.callback_token
+    assert bid.callback_url == f"https://bot.example.com/callbacks/order/{stored.callback_token}"
+
+
+async def test_russian_customer_sees_russian(make_client, sandbox: SandboxExchanger) -> None:
+    client = make_client(user_id=321, language_code="ru")
+    reply = await client.send("/exchange")
+    assert "Что вы отдаёте?" in reply.text and "Сбербанк RUB" in reply.last.button_labels()
+    await client.click("Сбербанк RUB")
+    reply = await client.click("Тезер TRC20 USDT")
+    assert "Курс:" in reply.text and "Отдаю RUB" in reply.text
+
+
+async def test_exchange_unavailable_keeps_the_step(client: BotClient, sandbox: SandboxExchanger) -> None:
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    sandbox.maintenance = True
+    reply = await client.send("10000")
+    assert "temporarily unavailable" in reply.text
+    sandbox.maintenance = False
+    reply = await client.send("10000")
+    assert "From card" in reply.text
+
+
+async def test_concurrent_double_confirm_creates_exactly_one_order(
+    client: BotClient, sandbox: SandboxExchanger
+) -> None:
+    summary = (await fill_102(client)).last
+    _, confirm = client.find_button("✅ Confirm", summary)
+    # Both taps are in flight at once, as polling hands them to the Dispatcher as concurrent tasks.
+    await asyncio.gather(
+        client.click_data(confirm.callback_data, summary), client.click_data(confirm.callback_data, summary)
+    )
+    only_bid(sandbox)
+    cards = [m for m in client.messages if m.text.startswith("<b>Order #")]
+    assert len(cards) == 1
