@@ -11,5 +11,5 @@ def get_routers() -> list[Router]:
     from handlers.partner import deeplink as partner_deeplink
 
     # cancel first so /cancel wins in any conversation state; fallback last.
-    modules = (errors, cancel, partner_deeplink, start, language, partner, exchange, orders, fallback)
+    modules = (errors, cancel, partner_deeplink, start, language, exchange, orders, partner, fallback)
     return [module.create_router() for module in modules]

@@ -26,28 +26,41 @@ class FieldMemory:
         return hmac.new(self._digest_key, message, hashlib.sha256).hexdigest()
 
     async def remember(self, chat_id: int, values: dict[str, str]) -> None:
+        values = {name: value for name, value in values.items() if value}
+        if not values:
+            return
         now = self.db.now()
+        rows = [
+            (
+                chat_id,
+                name,
+                self._digest(chat_id, name, value),
+                self.box.encrypt(value, aad=self._aad(chat_id, name)),
+                now,
+            )
+            for name, value in values.items()
+        ]
         async with self.db.transaction():
-            for name, value in values.items():
-                if not value:
-                    continue
-                blob = self.box.encrypt(value, aad=self._aad(chat_id, name))
-                await self.db.execute(
-                    """
-                    INSERT INTO field_memory (chat_id, field_name, value_digest, value_ciphertext, used_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (chat_id, field_name, value_digest) DO UPDATE SET used_at = excluded.used_at
-                    """,
-                    (chat_id, name, self._digest(chat_id, name, value), blob, now),
-                )
-                await self.db.execute(
-                    """
-                    DELETE FROM field_memory WHERE chat_id = ? AND field_name = ? AND value_digest NOT IN (
-                        SELECT value_digest FROM field_memory WHERE chat_id = ? AND field_name = ?
-                        ORDER BY used_at DESC, rowid DESC LIMIT ?)
-                    """,
-                    (chat_id, name, chat_id, name, KEEP_PER_FIELD),
-                )
+            await self.db.executemany(
+                """
+                INSERT INTO field_memory (chat_id, field_name, value_digest, value_ciphertext, used_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (chat_id, field_name, value_digest) DO UPDATE SET used_at = excluded.used_at
+                """,
+                rows,
+            )
+            # Keep the newest few per field: rank every value of the chat's fields in one statement.
+            await self.db.execute(
+                """
+                DELETE FROM field_memory WHERE rowid IN (
+                    SELECT rowid FROM (
+                        SELECT rowid, ROW_NUMBER() OVER (
+                            PARTITION BY field_name ORDER BY used_at DESC, rowid DESC) AS rank
+                        FROM field_memory WHERE chat_id = ?)
+                    WHERE rank > ?)
+                """,
+                (chat_id, KEEP_PER_FIELD),
+            )
 
     async def recall(self, chat_id: int, field_name: str) -> list[str]:
         """Most recently used first; entries that no longer decrypt (a changed SECRET_KEY) are skipped."""

@@ -19,7 +19,6 @@ Every attempt is counted in the row's ``attempts``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections import deque
@@ -47,6 +46,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 3600.0  # seconds between deletions of old sent rows
 
 
 class Delivery(NamedTuple):
@@ -94,11 +95,13 @@ class NotificationSender:
         self._wake.set()
 
     async def run(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.outbox.prune_sent()
+        pruned_at: float | None = None
         while True:
             self._wake.clear()
             try:
+                if pruned_at is None or self.clock.monotonic() - pruned_at > PRUNE_EVERY:
+                    pruned_at = self.clock.monotonic()
+                    await self.outbox.prune_sent()
                 delay = await self.send_due()
             except asyncio.CancelledError:
                 raise

@@ -36,7 +36,7 @@ def refusal_reason(text: str) -> RefusalReason:
 
 def plain(text: str) -> str:
     """A server text without its HTML tags and entities (escape it again before showing it)."""
-    return html.unescape(re.sub(r"<[^>]*>", " ", text or "")).strip()
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", "", text or "")).split())
 
 
 def below_minimum(info: PartnerInfo) -> bool:

@@ -101,6 +101,7 @@ def fault_response(fault: Fault) -> web.Response:
 async def api_handler(request: web.Request) -> web.StreamResponse:
     sb = request.app[SANDBOX_KEY]
     method = request.match_info["method"]
+    sb.requests[method] += 1
     fault = sb.faults.take(method)
     form = await read_form(request)
     if fault is not None and not fault.runs_method:

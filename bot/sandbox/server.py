@@ -14,6 +14,7 @@ Every status change but the creation `new` POSTs the bid's callback_url (see cal
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from aiohttp import web
@@ -43,6 +44,7 @@ class SandboxExchanger:
         self.now = now
         self.keys = dict(KEYS if keys is None else keys)
         self.maintenance = False
+        self.requests: Counter[str] = Counter()  # API calls received, by method (tests, benchmark)
         self.faults = FaultQueue()
         self.url = ""
         self.store = BidStore(now, seed, self._on_status_change)

@@ -142,23 +142,27 @@ class Database:
                 self._owner = None
                 self._depth = 0
 
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        # One statement needs no BEGIN/COMMIT of its own: in autocommit mode SQLite makes it atomic.
+        # Each aiosqlite call is a hop to its thread, so that saves three of the four per write.
+        if self._owns_transaction():
+            yield
+            return
+        async with self._lock:
+            yield
+
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one write statement in its own transaction (or the caller's); return the row count."""
-        async with self.transaction():
+        """Run one write statement, atomically (or inside the caller's transaction); return the row count."""
+        async with self._writing():
             cursor = await self._conn.execute(sql, params)
-            try:
-                return cursor.rowcount
-            finally:
-                await cursor.close()
+            return cursor.rowcount
 
     async def execute_insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's rowid."""
-        async with self.transaction():
+        async with self._writing():
             cursor = await self._conn.execute(sql, params)
-            try:
-                return int(cursor.lastrowid or 0)
-            finally:
-                await cursor.close()
+            return int(cursor.lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction():
@@ -175,12 +179,12 @@ class Database:
             yield
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._reading(), self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._reading(), self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._reading():
+            return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """First column of the first row, or ``None`` when there is no row."""

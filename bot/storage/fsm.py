@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
 from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 
@@ -50,38 +52,69 @@ class SQLiteStorage(BaseStorage):
         key_builder: KeyBuilder | None = None,
         json_dumps: JsonDumps = json_dumps,
         json_loads: JsonLoads = json_loads,
+        cache_size: int = 10_000,
     ) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
         self.json_dumps = json_dumps
         self.json_loads = json_loads
+        # Write-through cache of (state, data JSON) per key: reads cost no database round trip.
+        # Sound because this storage is the only writer of its rows (one bot process per database).
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
 
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
 
+    async def _load(self, row_key: str) -> tuple[str | None, str | None]:
+        cached = self._cache.get(row_key)
+        if cached is not None:
+            self._cache.move_to_end(row_key)
+            return cached
+        row = await self.db.fetchone("SELECT state, data FROM fsm_state WHERE key = ?", (row_key,))
+        value = (row["state"], row["data"]) if row is not None else (None, None)
+        self._remember(row_key, value)
+        return value
+
+    def _remember(self, row_key: str, value: tuple[str | None, str | None]) -> None:
+        self._cache[row_key] = value
+        self._cache.move_to_end(row_key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    async def _store(self, row_key: str, state: str | None, payload: str | None) -> None:
+        if state is None and payload is None:
+            await self.db.execute("DELETE FROM fsm_state WHERE key = ?", (row_key,))
+        else:
+            await self.db.execute(
+                """
+                INSERT INTO fsm_state (key, state, data, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE
+                SET state = excluded.state, data = excluded.data, updated_at = excluded.updated_at
+                """,
+                (row_key, state, payload, self.db.now()),
+            )
+        self._remember(row_key, (state, payload))
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         row_key = self._key(key)
-        if value is None:
-            async with self.db.transaction():
-                await self.db.execute(
-                    "UPDATE fsm_state SET state = NULL, updated_at = ? WHERE key = ?",
-                    (self.db.now(), row_key),
-                )
-                await self._drop_if_empty(row_key)
-            return
-        await self.db.execute(
-            """
-            INSERT INTO fsm_state (key, state, data, updated_at) VALUES (?, ?, NULL, ?)
-            ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-            """,
-            (row_key, str(value), self.db.now()),
+        _, payload = await self._load(row_key)
+        await self._store(row_key, None if value is None else str(value), payload)
+
+    async def set_state_and_data(self, key: StorageKey, state: StateType, data: Mapping[str, Any]) -> None:
+        """Both in one write: a conversation step that moves on and saves its answers costs one round trip."""
+        if not isinstance(data, dict):
+            msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
+            raise DataNotDictLikeError(msg)
+        value = state.state if isinstance(state, State) else state
+        await self._store(
+            self._key(key), None if value is None else str(value), self.json_dumps(data) if data else None
         )
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return cast(
-            str | None, await self.db.fetchval("SELECT state FROM fsm_state WHERE key = ?", (self._key(key),))
-        )
+        state, _ = await self._load(self._key(key))
+        return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         # Same check as aiogram's own storages, so behaviour matches MemoryStorage/RedisStorage.
@@ -89,37 +122,32 @@ class SQLiteStorage(BaseStorage):
             msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
             raise DataNotDictLikeError(msg)
         row_key = self._key(key)
-        if not data:
-            async with self.db.transaction():
-                await self.db.execute(
-                    "UPDATE fsm_state SET data = NULL, updated_at = ? WHERE key = ?", (self.db.now(), row_key)
-                )
-                await self._drop_if_empty(row_key)
-            return
-        payload = self.json_dumps(data)
-        await self.db.execute(
-            """
-            INSERT INTO fsm_state (key, state, data, updated_at) VALUES (?, NULL, ?, ?)
-            ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-            """,
-            (row_key, payload, self.db.now()),
-        )
+        state, _ = await self._load(row_key)
+        await self._store(row_key, state, self.json_dumps(data) if data else None)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        payload = await self.db.fetchval("SELECT data FROM fsm_state WHERE key = ?", (self._key(key),))
+        _, payload = await self._load(self._key(key))
         if payload is None:
             return {}
         return cast(dict[str, Any], self.json_loads(payload))
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
         # Read and write in one transaction so concurrent updates of one key do not lose each other's fields.
-        async with self.db.transaction():
-            return await super().update_data(key, data)
-
-    async def _drop_if_empty(self, row_key: str) -> None:
-        await self.db.execute(
-            "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data IS NULL", (row_key,)
-        )
+        try:
+            async with self.db.transaction():
+                return await super().update_data(key, data)
+        except BaseException:
+            self._cache.pop(self._key(key), None)  # it may hold what was rolled back
+            raise
 
     async def close(self) -> None:
         """Nothing to release: the shared :class:`Database` is closed by its owner."""
+
+
+async def save_step(context: FSMContext, state: StateType, data: Mapping[str, Any]) -> None:
+    """Set a conversation's state and data together: one write on SQLiteStorage, two on any other."""
+    if isinstance(context.storage, SQLiteStorage):
+        await context.storage.set_state_and_data(context.key, state, data)
+    else:
+        await context.set_state(state)
+        await context.set_data(dict(data))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import OrderedDict
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
@@ -20,8 +21,12 @@ class Attribution(NamedTuple):
 
 
 class ChatSettingsRepository:
+    LANGUAGE_CACHE_SIZE = 50_000
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Every update asks for the chat's language: keep the answers (write-through, one process).
+        self._languages: OrderedDict[int, str | None] = OrderedDict()
 
     async def _ensure_row(self, chat_id: int) -> None:
         now = self.db.now()
@@ -31,7 +36,18 @@ class ChatSettingsRepository:
         )
 
     async def get_language(self, chat_id: int) -> str | None:
-        return await self.db.fetchval("SELECT language FROM chat_settings WHERE chat_id = ?", (chat_id,))
+        if chat_id in self._languages:
+            self._languages.move_to_end(chat_id)
+            return self._languages[chat_id]
+        language = await self.db.fetchval("SELECT language FROM chat_settings WHERE chat_id = ?", (chat_id,))
+        self._remember_language(chat_id, language)
+        return language
+
+    def _remember_language(self, chat_id: int, language: str | None) -> None:
+        self._languages[chat_id] = language
+        self._languages.move_to_end(chat_id)
+        while len(self._languages) > self.LANGUAGE_CACHE_SIZE:
+            self._languages.popitem(last=False)
 
     async def set_language(self, chat_id: int, language: str | None) -> None:
         now = self.db.now()
@@ -42,6 +58,7 @@ class ChatSettingsRepository:
             """,
             (chat_id, language, now, now),
         )
+        self._remember_language(chat_id, language)
 
     async def get_attribution(self, chat_id: int) -> Attribution | None:
         row = await self.db.fetchone(

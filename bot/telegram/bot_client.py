@@ -139,20 +139,19 @@ class BotClient:
             ),
             data=data,
         )
-        reply = await self._feed(Update(update_id=next(_update_ids), callback_query=query), query_id)
-        return reply
+        self.session.expect_query(query_id, self.chat.id)
+        return await self._feed(Update(update_id=next(_update_ids), callback_query=query), query_id)
 
     async def _feed(self, update: Update, query_id: str | None = None) -> Reply:
         reply = Reply()
 
         def collect(event: SessionEvent) -> None:
-            if event.kind == "callback_answer":
-                if event.callback_query_id == query_id:
-                    reply.callback_answer = event
-            elif event.chat_id == self.chat.id:
+            if event.kind != "callback_answer":
                 reply.events.append(event)
+            elif event.callback_query_id == query_id:
+                reply.callback_answer = event
 
-        unsubscribe = self.session.subscribe(collect)
+        unsubscribe = self.session.subscribe(collect, chat_id=self.chat.id)
         try:
             await self.dp.feed_update(self.bot, update)
         finally:

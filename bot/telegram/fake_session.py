@@ -86,14 +86,23 @@ class FakeTelegramSession(BaseSession):
         self.requests: list[TelegramMethod[Any]] = []
         self.messages: dict[tuple[int, int], ShownMessage] = {}
         self.chats: dict[int, Chat] = {}
+        self._by_chat: dict[int, dict[int, ShownMessage]] = {}
+        self._query_chats: dict[str, int] = {}
         self._message_ids = itertools.count(1)
-        self._listeners: list[Callable[[SessionEvent], None]] = []
+        self._listeners: dict[int | None, list[Callable[[SessionEvent], None]]] = {}
         self._injected: deque[_Injected] = deque()
 
     # -- wiring for clients ---------------------------------------------------------------------
-    def subscribe(self, listener: Callable[[SessionEvent], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+    def subscribe(
+        self, listener: Callable[[SessionEvent], None], *, chat_id: int | None = None
+    ) -> Callable[[], None]:
+        """Hear what the bot shows in `chat_id` (every chat when None); returns the unsubscribe call."""
+        self._listeners.setdefault(chat_id, []).append(listener)
+        return lambda: self._listeners[chat_id].remove(listener)
+
+    def expect_query(self, query_id: str, chat_id: int) -> None:
+        """Route the answer to callback query `query_id` (which names no chat) to `chat_id`'s listeners."""
+        self._query_chats[query_id] = chat_id
 
     def register_chat(self, chat: Chat) -> None:
         self.chats[chat.id] = chat
@@ -108,16 +117,21 @@ class FakeTelegramSession(BaseSession):
         """Make the next call of `method` (e.g. "SendMessage") to `chat_id` (any if None) raise."""
         self._injected.append(_Injected(method, error, chat_id))
 
+    def _store(self, shown: ShownMessage) -> None:
+        self.messages[(shown.chat_id, shown.message_id)] = shown
+        self._by_chat.setdefault(shown.chat_id, {})[shown.message_id] = shown
+
     def record_user_message(self, chat_id: int, message_id: int, text: str) -> ShownMessage:
         shown = ShownMessage(chat_id, message_id, text, from_bot=False)
-        self.messages[(chat_id, message_id)] = shown
+        self._store(shown)
         return shown
 
     def chat_messages(self, chat_id: int, *, include_user: bool = False) -> list[ShownMessage]:
+        """Oldest first (ids only grow, and dicts keep insertion order)."""
         return [
             m
-            for (cid, _), m in sorted(self.messages.items())
-            if cid == chat_id and not m.deleted and (m.from_bot or include_user)
+            for m in self._by_chat.get(chat_id, {}).values()
+            if not m.deleted and (m.from_bot or include_user)
         ]
 
     # -- BaseSession ------------------------------------------------------------------------------
@@ -159,8 +173,9 @@ class FakeTelegramSession(BaseSession):
                 raise item.error(method)
 
     def _emit(self, event: SessionEvent) -> None:
-        for listener in list(self._listeners):
-            listener(event)
+        for key in (event.chat_id, None) if event.chat_id is not None else (None,):
+            for listener in list(self._listeners.get(key, ())):
+                listener(event)
 
     # -- emulated methods -------------------------------------------------------------------------
     async def _on_GetMe(self, bot: Bot, method: GetMe) -> User:
@@ -179,7 +194,7 @@ class FakeTelegramSession(BaseSession):
     ) -> Message:
         markup = markup if isinstance(markup, InlineKeyboardMarkup) else None
         shown = ShownMessage(int(chat_id), self.next_message_id(), text, markup, file)
-        self.messages[(shown.chat_id, shown.message_id)] = shown
+        self._store(shown)
         self._emit(SessionEvent("sent", shown.chat_id, shown))
         return self._as_message(shown)
 
@@ -269,7 +284,7 @@ class FakeTelegramSession(BaseSession):
         self._emit(
             SessionEvent(
                 "callback_answer",
-                None,
+                self._query_chats.pop(method.callback_query_id, None),
                 text=method.text,
                 show_alert=bool(method.show_alert),
                 callback_query_id=method.callback_query_id,

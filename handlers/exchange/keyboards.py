@@ -8,7 +8,6 @@ from typing import TypeVar
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.exchange.draft import ExchangeDraft
 from bot.exchanger.models import CalcAction, Direction, FieldSpec, FieldType
@@ -53,39 +52,33 @@ def paged_choices(
     back: bool,
 ) -> InlineKeyboardMarkup:
     shown, page, pages = page_of(items, page)
-    kb = InlineKeyboardBuilder()
-    for item in shown:
-        kb.button(text=label(item), callback_data=ExCb(flow=flow, a=choose, v=value(item)))
-    kb.adjust(2)
+    choices = [_button(label(item), flow, choose, value(item)) for item in shown]
+    rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
     if pages > 1:
-        kb.row(
-            _button("◀️", flow, turn, (page - 1) % pages),
-            _button(f"{page + 1}/{pages}", flow, turn, page),
-            _button("▶️", flow, turn, (page + 1) % pages),
+        rows.append(
+            [
+                _button("◀️", flow, turn, (page - 1) % pages),
+                _button(f"{page + 1}/{pages}", flow, turn, page),
+                _button("▶️", flow, turn, (page + 1) % pages),
+            ]
         )
-    kb.row(*([_back(flow)] if back else []), _cancel())
-    return kb.as_markup()
+    rows.append([*([_back(flow)] if back else []), _cancel()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def amount_keyboard(
     direction: Direction, draft: ExchangeDraft, suggested: Decimal | None = None
 ) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    rows: list[list[InlineKeyboardButton]] = []
     if suggested is not None:
         code = direction.give_currency_code if draft.action in (1, 3) else direction.get_currency_code
-        kb.row(
-            _button(
-                _("✅ Use {amount}").format(amount=money(suggested, code)),
-                draft.flow,
-                cb.USE_AMOUNT,
-                format_plain(suggested),
-            )
-        )
+        label = _("✅ Use {amount}").format(amount=money(suggested, code))
+        rows.append([_button(label, draft.flow, cb.USE_AMOUNT, format_plain(suggested))])
     for action in available_actions(direction):
         mark = "✓ " if action == draft.action else ""
-        kb.row(_button(mark + action_label(action, direction), draft.flow, cb.ACTION, int(action)))
-    kb.row(_back(draft.flow), _cancel())
-    return kb.as_markup()
+        rows.append([_button(mark + action_label(action, direction), draft.flow, cb.ACTION, int(action))])
+    rows.append([_back(draft.flow), _cancel()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def available_actions(direction: Direction) -> list[CalcAction]:
@@ -99,44 +92,42 @@ def available_actions(direction: Direction) -> list[CalcAction]:
 
 
 def field_keyboard(spec: FieldSpec, draft: ExchangeDraft) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    rows: list[list[InlineKeyboardButton]] = []
     flow = draft.flow
     if spec.type is FieldType.SELECT:
         for index, option in enumerate(spec.options):
             if option.key == "0" and (spec.required or len(spec.options) > 1):
                 continue  # "No selected" is never an answer; Skip covers it for optional fields
-            kb.row(_button(shorten(plain_text(option.label), 60), flow, cb.OPTION, index))
+            rows.append([_button(shorten(plain_text(option.label), 60), flow, cb.OPTION, index)])
     elif spec.type is FieldType.CHECKBOX:
-        kb.row(_button(_("✅ Yes"), flow, cb.CHECK, 1), _button(_("No"), flow, cb.CHECK, 0))
+        rows.append([_button(_("✅ Yes"), flow, cb.CHECK, 1), _button(_("No"), flow, cb.CHECK, 0)])
     else:
         for index, offer in enumerate(draft.offers):
-            kb.row(_button("↩️ " + shorten(offer, 40), flow, cb.OFFER, index))
+            rows.append([_button("↩️ " + shorten(offer, 40), flow, cb.OFFER, index)])
     if not spec.required:
-        kb.row(_button(_("⏭ Skip"), flow, cb.SKIP))
-    kb.row(_back(flow), _cancel())
-    return kb.as_markup()
+        rows.append([_button(_("⏭ Skip"), flow, cb.SKIP)])
+    rows.append([_back(flow), _cancel()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def summary_keyboard(draft: ExchangeDraft, has_fields: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.row(_button(_("✅ Confirm"), draft.flow, cb.CONFIRM))
+    rows = [[_button(_("✅ Confirm"), draft.flow, cb.CONFIRM)]]
     row = [_button(_("💰 Change amount"), draft.flow, cb.EDIT_AMOUNT)]
     if has_fields:
         row.insert(0, _button(_("✏️ Edit a field"), draft.flow, cb.EDIT_LIST))
-    kb.row(*row)
-    kb.row(_cancel())
-    return kb.as_markup()
+    rows += [row, [_cancel()]]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def retry_keyboard(draft: ExchangeDraft, action: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.row(_button(_("🔄 Try again"), draft.flow, action), _cancel())
-    return kb.as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(_("🔄 Try again"), draft.flow, action), _cancel()]])
 
 
 def edit_list_keyboard(direction: Direction, draft: ExchangeDraft) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    rows: list[list[InlineKeyboardButton]] = []
     for index, spec in enumerate(direction.fields):
-        kb.row(_button(shorten(plain_text(spec.label) or spec.name, 50), draft.flow, cb.EDIT_FIELD, index))
-    kb.row(_button(_("⬅️ Back"), draft.flow, cb.BACK), _cancel())
-    return kb.as_markup()
+        rows.append(
+            [_button(shorten(plain_text(spec.label) or spec.name, 50), draft.flow, cb.EDIT_FIELD, index)]
+        )
+    rows.append([_button(_("⬅️ Back"), draft.flow, cb.BACK), _cancel()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

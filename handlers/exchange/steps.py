@@ -8,6 +8,7 @@ from decimal import Decimal
 from html import escape
 
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -17,6 +18,7 @@ from bot.exchange.field_memory import FieldMemory
 from bot.exchanger.base import ExchangerPlatform
 from bot.exchanger.errors import ExchangerError
 from bot.exchanger.models import Direction, FieldType
+from bot.storage.fsm import save_step
 from handlers.exchange import callbacks as cb
 from handlers.exchange import keyboards, render
 from handlers.exchange.states import Exchange
@@ -43,9 +45,8 @@ class Ctx:
         assert message is not None
         return message.chat.id
 
-    async def save(self, draft: ExchangeDraft, state: object) -> None:
-        await self.state.set_state(state)  # type: ignore[arg-type]
-        await self.state.set_data(draft.dump())
+    async def save(self, draft: ExchangeDraft, state: State) -> None:
+        await save_step(self.state, state, draft.dump())
 
     async def direction(self, draft: ExchangeDraft) -> Direction:
         assert draft.direction_id is not None

@@ -11,7 +11,6 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-
 COMMANDS = ("login", "logout", "partner", "stats", "referrals", "pexchanges", "payouts", "withdraw", "link")
 _OUR_CALLBACKS = r"^(pt[a-z]*:|m:partner$)"
 

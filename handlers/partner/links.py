@@ -296,7 +296,7 @@ async def send_qr(
     )
 
 
-# -- direction picker -------------------------------------------------------------------------------------
+# -- direction picker ------------------------------------------------------------------------------
 
 
 def _pager(kb: InlineKeyboardBuilder, give: str, page: int, total: int) -> int:

@@ -40,7 +40,7 @@ PAGE_SIZE = 8
 MAX_PAGE = 10_000
 
 
-# -- rows ---------------------------------------------------------------------------------------------
+# -- rows ------------------------------------------------------------------------------------------
 
 
 def click_row(click: PartnerClick) -> str:
@@ -100,7 +100,7 @@ def payout_row(payout: PartnerPayout) -> str:
     )
 
 
-# -- paged lists ----------------------------------------------------------------------------------------
+# -- paged lists -----------------------------------------------------------------------------------
 
 
 class _List:
@@ -219,7 +219,7 @@ async def list_page(
     await show_page(callback, callback_data.kind, callback_data.page, exchanger, partner_keys)
 
 
-# -- CSV exports ----------------------------------------------------------------------------------------
+# -- CSV exports -----------------------------------------------------------------------------------
 
 
 def _export_title(kind: str) -> str:
@@ -229,6 +229,9 @@ def _export_title(kind: str) -> str:
 
 
 async def choose_export(callback: CallbackQuery, callback_data: ExportCb, state: FSMContext) -> None:
+    if callback_data.kind not in ("pex", "pay"):
+        await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
+        return
     await callback.answer()
     await state.clear()
     kind = callback_data.kind
@@ -246,6 +249,9 @@ async def choose_export(callback: CallbackQuery, callback_data: ExportCb, state:
 
 
 async def ask_export_range(callback: CallbackQuery, callback_data: ExportCb, state: FSMContext) -> None:
+    if callback_data.kind not in ("pex", "pay"):
+        await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
+        return
     await callback.answer()
     await state.set_state(ExportStates.custom_range)
     await state.update_data(export_kind=callback_data.kind)

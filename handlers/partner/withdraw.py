@@ -246,21 +246,25 @@ async def confirm(
     partner_keys: PartnerKeyRepository,
     services: Services,
 ) -> None:
-    await callback.answer()
     chat_id = chat_id_of(callback)
     repo = PayoutRequestRepository(services.db)
     data = await state.get_data()
     if data.get("request_key") != callback_data.key or data.get("method") != callback_data.method:
-        # Not the request under review: a second press after it finished, or forged data.
+        # Not the request under review: a second press after it finished, or forged data. Only our
+        # database is read, so the answer can carry the outcome.
         previous = await repo.get(chat_id, callback_data.key) if callback_data.key else None
         if previous is None:
-            await show(
-                callback, _("This payout request is no longer active. Start a new one with /withdraw."), None
-            )
+            text = _("This payout request is no longer active. Start a new one with /withdraw.")
+            await callback.answer(text, show_alert=True)
+            await show(callback, text, None)
         else:
-            result = PayoutResult(Outcome.ALREADY, payout_id=previous.payout_id, state=previous.state)
-            await show(callback, _result_text(result), _done_keyboard())
+            text = _result_text(
+                PayoutResult(Outcome.ALREADY, payout_id=previous.payout_id, state=previous.state)
+            )
+            await callback.answer(plain(text), show_alert=True)
+            await show(callback, text, _done_keyboard())
         return
+    await callback.answer()
     linked = await require_cabinet(callback, partner_keys, exchanger)
     if linked is None:
         return
