@@ -31,6 +31,7 @@ async def run_telegram(settings: Settings) -> None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
         bot = Bot(settings.bot_token.get_secret_value(), session=session, default=BOT_DEFAULTS)
         async with notifications_running(services, bot) as notifications:
+            dp["order_statuses"] = notifications.statuses
             runner = await start_web_server(services, notifications)
             try:
                 await set_commands(bot, services.i18n)
@@ -53,7 +54,8 @@ async def run_terminal_chat(settings: Settings) -> None:
         await dp.emit_startup(bot=bot)
         try:
             # No HTTP server here: the tracker polls, and the chat prints notifications as they come.
-            async with notifications_running(services, bot):
+            async with notifications_running(services, bot) as notifications:
+                dp["order_statuses"] = notifications.statuses
                 await TerminalChat(dp, bot, language_code=settings.default_language).run()
         finally:
             await dp.emit_shutdown(bot=bot)

@@ -13,9 +13,11 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import N_, ChatLanguageMiddleware
+from bot.notifications.statuses import OrderStatusService
 from bot.services import Services
 from bot.storage.fsm import SQLiteStorage
 from handlers import get_routers
+from handlers.chat_member import chat_is_back
 
 BOT_DEFAULTS = DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True)
 
@@ -23,6 +25,7 @@ COMMANDS = (
     ("start", N_("Main menu")),
     ("exchange", N_("Exchange currencies")),
     ("orders", N_("My orders")),
+    ("partner", N_("Partner cabinet")),
     ("help", N_("How to use this bot")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel the current action")),
@@ -36,6 +39,8 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
     )
     dp.workflow_data.update(_dependencies(services))
     ChatLanguageMiddleware(services.i18n).setup(dp)
+    dp.message.outer_middleware(chat_is_back)
+    dp.callback_query.outer_middleware(chat_is_back)
     dp.include_routers(*get_routers())
     return dp
 
@@ -52,6 +57,8 @@ def _dependencies(services: Services) -> dict[str, Any]:
         "catalogue": services.catalogue,
         "field_memory": services.field_memory,
         "order_placer": services.order_placer,
+        # Replaced by the running notifications' instance (bot.cli), so all observations share one.
+        "order_statuses": OrderStatusService(services),
     }
 
 

@@ -7,9 +7,20 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import cancel, errors, exchange, fallback, language, orders, partner, start
+    from handlers import cancel, chat_member, errors, exchange, fallback, language, orders, partner, start
     from handlers.partner import deeplink as partner_deeplink
 
     # cancel first so /cancel wins in any conversation state; fallback last.
-    modules = (errors, cancel, partner_deeplink, start, language, exchange, orders, partner, fallback)
+    modules = (
+        errors,
+        chat_member,
+        cancel,
+        partner_deeplink,
+        start,
+        language,
+        exchange,
+        orders,
+        partner,
+        fallback,
+    )
     return [module.create_router() for module in modules]

@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.exchanger.base import ExchangerPlatform
 from bot.exchanger.errors import ActionDisabled, ExchangerError, NoBid
 from bot.money import format_money, parse_decimal
+from bot.notifications.statuses import OrderStatusService
 from bot.storage.repositories import Bid, BidRepository
 from handlers import keyboards
 from handlers.callbacks import MenuCb, OrderCb
@@ -101,7 +102,11 @@ async def orders_button(
 
 
 async def order_button(
-    callback: CallbackQuery, callback_data: OrderCb, bids: BidRepository, exchanger: ExchangerPlatform
+    callback: CallbackQuery,
+    callback_data: OrderCb,
+    bids: BidRepository,
+    exchanger: ExchangerPlatform,
+    order_statuses: OrderStatusService,
 ) -> None:
     bid = await _owned(callback, bids, callback_data.bid_id)
     if bid is None or bid.bid_id is None:
@@ -126,11 +131,11 @@ async def order_button(
         await show(callback, upstream_error_text(exc), _retry(bid.bid_id))
         return
     try:
-        order = await exchanger.get_order(order_id=bid.bid_id)
+        # The customer sees the card: record the status without pushing a notification about it.
+        order = await order_statuses.refresh(bid.bid_id, exchanger=exchanger, notify=False)
     except ExchangerError as exc:
         await show(callback, upstream_error_text(exc), _retry(bid.bid_id))
         return
-    await bids.update_status(bid.bid_id, order.status, order.status_title)
     if action == "open":
         await send_order_card(callback.bot, bid.chat_id, order)  # type: ignore[arg-type]
         return

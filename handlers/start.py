@@ -30,6 +30,7 @@ def help_text() -> str:
         "/start: the main menu\n"
         "/exchange: start an exchange\n"
         "/orders: your orders and their status\n"
+        "/partner: the partner cabinet (for the exchange's affiliates; /login links your key)\n"
         "/language: change the language\n"
         "/cancel: stop what you are doing and go back to the menu\n"
         "/help: this message\n\n"

@@ -191,3 +191,16 @@ async def test_a_crashing_handler_gets_a_polite_translated_answer(services: Serv
     assert "ZeroDivisionError" in caplog.text
     # The bot still works afterwards.
     assert "Здравствуйте" in (await client.send("/start")).text
+
+
+async def test_blocking_and_coming_back_mark_the_chat(client: BotClient, services: Services) -> None:
+    await client.block_bot()
+    assert not await services.chat_settings.is_active(client.chat.id)
+    await client.block_bot(blocked=False)
+    assert await services.chat_settings.is_active(client.chat.id)
+
+    await client.block_bot()
+    # The user writes again without Telegram telling us about an unblock first.
+    reply = await client.send("/start")
+    assert "Hello" in reply.text
+    assert await services.chat_settings.is_active(client.chat.id)

@@ -131,7 +131,7 @@ async def test_run_polls_a_bot_api_server_and_sets_commands(tmp_path: Path, sand
         en = {c["command"]: c["description"] for c in emulator.commands_for("en")}
         assert ru["cancel"] == "Отменить текущее действие"
         assert en["cancel"] == "Cancel the current action"
-        assert set(ru) == {"start", "exchange", "orders", "help", "language", "cancel"}
+        assert set(ru) == {"start", "exchange", "orders", "partner", "help", "language", "cancel"}
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -224,7 +224,7 @@ async def test_uncertain_creation_is_retried_safely(client: BotClient, sandbox: 
 
 
 async def test_pay_then_cancel_follow_the_allowed_actions(
-    client: BotClient, sandbox: SandboxExchanger
+    client: BotClient, sandbox: SandboxExchanger, services: Services
 ) -> None:
     await fill_102(client)
     await client.click("✅ Confirm")
@@ -238,6 +238,9 @@ async def test_pay_then_cancel_follow_the_allowed_actions(
     assert bid.status == "payed"
     assert "Order is paid" in reply.text
     assert reply.last.button_labels() == ["🔄 Refresh", "📋 My orders"]  # paying and cancelling are over
+    stored = await services.bids.get_by_bid_id(bid.id)
+    # The card showed the new status: recorded as seen, so no push will repeat it.
+    assert stored is not None and stored.status == "payed" and stored.notified_status == "payed"
 
 
 async def test_cancel_an_order(client: BotClient, sandbox: SandboxExchanger, services: Services) -> None:

@@ -27,6 +27,7 @@ class ChatSettingsRepository:
         self.db = db
         # Every update asks for the chat's language: keep the answers (write-through, one process).
         self._languages: OrderedDict[int, str | None] = OrderedDict()
+        self._inactive: set[int] | None = None  # chats that blocked the bot; loaded on first use
 
     async def _ensure_row(self, chat_id: int) -> None:
         now = self.db.now()
@@ -102,11 +103,21 @@ class ChatSettingsRepository:
             """,
             (chat_id, int(active), now, now),
         )
+        inactive = await self._inactive_chats()
+        if active:
+            inactive.discard(chat_id)
+        else:
+            inactive.add(chat_id)
+
+    async def _inactive_chats(self) -> set[int]:
+        if self._inactive is None:
+            rows = await self.db.fetchall("SELECT chat_id FROM chat_settings WHERE is_active = 0")
+            self._inactive = {int(row["chat_id"]) for row in rows}
+        return self._inactive
 
     async def is_active(self, chat_id: int) -> bool:
         """True unless the chat was marked inactive (unknown chats are active)."""
-        value = await self.db.fetchval("SELECT is_active FROM chat_settings WHERE chat_id = ?", (chat_id,))
-        return value is None or bool(value)
+        return chat_id not in await self._inactive_chats()
 
 
 @dataclass(frozen=True)

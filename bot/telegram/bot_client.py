@@ -12,7 +12,16 @@ import time
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    ChatMemberBanned,
+    ChatMemberMember,
+    ChatMemberUpdated,
+    Message,
+    Update,
+    User,
+)
 
 from bot.telegram.fake_session import FakeTelegramSession, SessionEvent, ShownMessage
 
@@ -101,6 +110,20 @@ class BotClient:
             message_id=message_id, date=int(time.time()), chat=self.chat, from_user=self.user, text=text
         )
         return await self._feed(Update(update_id=next(_update_ids), message=message))
+
+    async def block_bot(self, blocked: bool = True) -> Reply:
+        """The user blocks (or unblocks) the bot: Telegram sends a `my_chat_member` update."""
+        bot_user = self.session.bot_user
+        member = ChatMemberMember(user=bot_user)
+        banned = ChatMemberBanned(user=bot_user, until_date=0)
+        update = ChatMemberUpdated(
+            chat=self.chat,
+            from_user=self.user,
+            date=int(time.time()),
+            old_chat_member=member if blocked else banned,
+            new_chat_member=banned if blocked else member,
+        )
+        return await self._feed(Update(update_id=next(_update_ids), my_chat_member=update))
 
     def find_button(self, label: str | re.Pattern[str], message: ShownMessage | None = None):
         """The newest button whose text equals `label` (or matches the pattern)."""
