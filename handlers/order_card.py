@@ -11,9 +11,9 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.exchange.qr import qr_png
 from bot.exchanger.models import ActionMode, Order
 from bot.money import format_money, format_plain
+from bot.qr import qr_png
 from bot.text import telegram_html
 from handlers.callbacks import OrderCb
 

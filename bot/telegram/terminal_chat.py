@@ -57,7 +57,11 @@ class TerminalChat:
             if event.text:
                 self._print(f"  ({html_to_text(event.text)})")
             return
-        if event.chat_id != self.client.chat.id or event.message is None or event.kind == "deleted":
+        if event.chat_id != self.client.chat.id or event.message is None:
+            return
+        if event.kind == "deleted":
+            if not event.message.from_bot:
+                self._print("  (the bot deleted your message)")
             return
         self._render(event.message, edited=event.kind == "edited")
 

@@ -26,7 +26,7 @@ from bot.partner.links import (
     parse_custom_param,
     referral_link,
 )
-from bot.partner.qr import qr_png
+from bot.qr import qr_png
 from bot.services import Services
 from bot.storage.repositories import PartnerKeyRepository
 from handlers.partner.callbacks import LinkCb, PartnerCb, PickCb
