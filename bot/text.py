@@ -54,13 +54,21 @@ class _Sanitizer(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def telegram_html(raw: str | None) -> str:
-    """The server's HTML as Telegram-safe HTML: allowed tags kept, others dropped, text escaped."""
+def telegram_html(raw: str | None, limit: int | None = None) -> str:
+    """The server's HTML as Telegram-safe HTML: allowed tags kept, others dropped, text escaped.
+
+    With `limit`, a text longer than that (in visible characters) becomes plain escaped text cut to
+    the limit: Telegram refuses messages over 4096 characters, and HTML can't be cut safely."""
     if not raw:
         return ""
     parser = _Sanitizer(keep_markup=True)
     parser.feed(raw)
-    return parser.result()
+    result = parser.result()
+    if limit is not None:
+        plain = plain_text(raw)
+        if len(plain) > limit:
+            return html.escape(plain[: limit - 1].rstrip() + "…", quote=False)
+    return result
 
 
 def plain_text(raw: str | None) -> str:

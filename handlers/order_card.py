@@ -50,7 +50,7 @@ def card_text(order: Order, note: str | None = None) -> str:
     actions = order.actions
     if not order.is_final and actions.type != "finished":
         payment = []
-        if instruction := telegram_html(actions.instruction):
+        if instruction := telegram_html(actions.instruction, limit=2000):
             payment.append(instruction)
         if actions.pay_amount is not None:
             payment.append(

@@ -18,7 +18,7 @@ from bot.exchange.draft import ExchangeDraft, new_api_id
 from bot.exchange.ordering import OrderPlacer, PlacementUncertain
 from bot.exchanger.errors import ExchangerError, ExchangerUnavailable, ValidationFailed
 from bot.exchanger.models import CalcAction, FieldSpec, FieldType, OrderRequest
-from bot.money import AmountError, parse_user_amount
+from bot.money import AmountError, parse_decimal, parse_user_amount
 from bot.text import plain_text
 from handlers.callbacks import MenuCb
 from handlers.exchange import callbacks as cb
@@ -220,7 +220,10 @@ async def _action(ctx: Ctx, draft: ExchangeDraft, value: str, state: str | None)
 
 
 async def _use_amount(ctx: Ctx, draft: ExchangeDraft, value: str, state: str | None) -> None:
-    await _take_amount(ctx, draft, parse_user_amount(value))
+    amount = parse_decimal(value)  # the exchanger's own figure, from our button: not customer input
+    if amount <= 0:
+        raise ValueError("not a usable amount")
+    await _take_amount(ctx, draft, amount)
 
 
 async def _edit_amount(ctx: Ctx, draft: ExchangeDraft, value: str, state: str | None) -> None:
@@ -358,8 +361,9 @@ async def _confirm(
             "⏳ The exchange did not confirm your order in time. Nothing is lost: press «Try again», "
             "it will not create a second order."
         )
-        await ctx.state.set_data(draft.dump())
-        await callback.message.answer(text, reply_markup=keyboards.retry_keyboard(draft, cb.CONFIRM))  # type: ignore[union-attr]
+        await callback.bot.send_message(  # type: ignore[union-attr]
+            ctx.chat_id, text, reply_markup=keyboards.retry_keyboard(draft, cb.CONFIRM)
+        )
         return
     except ExchangerUnavailable as exc:
         await ctx.upstream_failed(draft, exc, cb.CONFIRM)

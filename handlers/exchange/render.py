@@ -65,9 +65,9 @@ def direction_card(direction: Direction, give_title: str, get_title: str, action
         )
     lines += limit_lines(direction)
     for commission in (direction.give_commission_text, direction.get_commission_text):
-        if text := telegram_html(commission):
+        if text := telegram_html(commission, limit=300):
             lines.append(f"💸 {text}")
-    if info := telegram_html(direction.info.timeline_text):
+    if info := telegram_html(direction.info.timeline_text, limit=1500):
         lines += ["", info]
     lines += ["", amount_prompt(direction, action)]
     return "\n".join(lines)
@@ -155,7 +155,7 @@ def summary(direction: Direction, draft: ExchangeDraft, give_title: str, get_tit
         for spec in direction.fields:
             label = escape(plain_text(spec.label) or spec.name)
             lines.append(f"{label}: {display_value(spec, draft.fields.get(spec.name, ''))}")
-    if before := telegram_html(direction.info.before_button_text):
+    if before := telegram_html(direction.info.before_button_text, limit=800):
         lines += ["", before]
     lines += ["", _("Press Confirm to create the order.")]
     return "\n".join(lines)
