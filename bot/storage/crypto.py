@@ -14,7 +14,6 @@ import logging
 import os
 import re
 import secrets
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,7 +145,8 @@ class SecretBox:
 def load_or_create_secret_key(path: Path) -> str:
     """Return the key stored in ``path``, generating it (mode 0600) on first use.
 
-    Creation is ``O_CREAT | O_EXCL``: when two processes race, one writes and the other reads its key.
+    The key is written to a private temporary file and hard-linked into place, which either creates
+    ``path`` whole or fails because it exists: a racing process never sees a half-written file.
     """
     path = Path(path)
     try:
@@ -155,31 +155,27 @@ def load_or_create_secret_key(path: Path) -> str:
         pass
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = generate_secret_key()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_key_file(path, wait=True)
-    try:
-        os.write(fd, (key + "\n").encode("ascii"))
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
+        try:
+            os.write(fd, (key + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return _read_key_file(path)
+    finally:
         with contextlib.suppress(OSError):
-            path.unlink()
-        raise
-    os.close(fd)
+            tmp.unlink()
     logger.info("Generated a new secret key in %s", path)
     return key
 
 
-def _read_key_file(path: Path, *, wait: bool = False) -> str:
-    # The winner of a creation race may not have written yet: give it a moment.
-    deadline = time.monotonic() + (2.0 if wait else 0.0)
-    while True:
-        text = path.read_text(encoding="ascii").strip()
-        if text or time.monotonic() >= deadline:
-            break
-        time.sleep(0.02)
+def _read_key_file(path: Path) -> str:
+    text = path.read_text(encoding="ascii").strip()
     if not text:
         raise SecretBoxError(f"Secret key file {path} is empty")
     if path.stat().st_mode & 0o077:

@@ -7,7 +7,9 @@ terminal chat and the test suite's `BotClient` both run the production Dispatche
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
@@ -30,6 +32,15 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.types import Chat, Document, InlineKeyboardMarkup, InputFile, Message, PhotoSize, User
+
+MAX_TEXT, MAX_CAPTION, MAX_BUTTONS, MAX_CALLBACK_DATA = 4096, 1024, 100, 64
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _visible(html_text: str) -> str:
+    """What Telegram counts: the text after HTML parsing."""
+    return html.unescape(_TAG.sub("", html_text))
+
 
 BOT_USER = User(id=7000000001, is_bot=True, first_name="Exchanger", username="exchanger_demo_bot")
 FAKE_TOKEN = "7000000001:AAFakeTokenForTheOfflineChatAndTests0"
@@ -88,6 +99,7 @@ class FakeTelegramSession(BaseSession):
         self.chats: dict[int, Chat] = {}
         self._by_chat: dict[int, dict[int, ShownMessage]] = {}
         self._query_chats: dict[str, int] = {}
+        self._answered: set[str] = set()
         self._message_ids = itertools.count(1)
         self._listeners: dict[int | None, list[Callable[[SessionEvent], None]]] = {}
         self._injected: deque[_Injected] = deque()
@@ -148,6 +160,26 @@ class FakeTelegramSession(BaseSession):
     ) -> AsyncGenerator[bytes, None]:
         yield b""
 
+    def _check_limits(self, method: TelegramMethod[Any]) -> None:
+        """Refuse what Telegram refuses, so tests meet the errors production would."""
+        text = getattr(method, "text", None)
+        caption = getattr(method, "caption", None)
+        if isinstance(text, str) and len(_visible(text)) > MAX_TEXT:
+            raise TelegramBadRequest(method=method, message="Bad Request: message is too long")
+        if isinstance(caption, str) and len(_visible(caption)) > MAX_CAPTION:
+            raise TelegramBadRequest(method=method, message="Bad Request: message caption is too long")
+        markup = getattr(method, "reply_markup", None)
+        if isinstance(markup, InlineKeyboardMarkup):
+            buttons = [button for row in markup.inline_keyboard for button in row]
+            if len(buttons) > MAX_BUTTONS:
+                raise TelegramBadRequest(method=method, message="Bad Request: reply markup is too long")
+            for button in buttons:
+                if not button.text:
+                    raise TelegramBadRequest(method=method, message="Bad Request: text buttons are unallowed")
+                data = button.callback_data
+                if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+                    raise TelegramBadRequest(method=method, message="Bad Request: BUTTON_DATA_INVALID")
+
     async def make_request(
         self,
         bot: Bot,
@@ -156,6 +188,7 @@ class FakeTelegramSession(BaseSession):
     ) -> Any:
         self.requests.append(method)
         self._raise_injected(method)
+        self._check_limits(method)
         handler = getattr(self, f"_on_{type(method).__name__}", None)
         if handler is not None:
             result = await handler(bot, method)
@@ -281,6 +314,12 @@ class FakeTelegramSession(BaseSession):
         return True
 
     async def _on_AnswerCallbackQuery(self, bot: Bot, method: AnswerCallbackQuery) -> bool:
+        if method.callback_query_id in self._answered:
+            raise TelegramBadRequest(
+                method=method,
+                message="Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self._answered.add(method.callback_query_id)
         self._emit(
             SessionEvent(
                 "callback_answer",
