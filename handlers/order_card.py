@@ -104,11 +104,13 @@ def _button(text: str, action: str, bid_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=OrderCb(action=action, bid_id=bid_id).pack())
 
 
-async def send_order_card(bot: Bot, chat_id: int, order: Order, *, with_qr: bool = False) -> None:
+async def send_order_card(
+    bot: Bot, chat_id: int, order: Order, *, with_qr: bool = False, note: str | None = None
+) -> None:
     """The card as a new message; with the deposit address as a QR code first, when there is one."""
     address = order.actions.address
     if with_qr and address and not order.is_final:
         photo = BufferedInputFile(qr_png(address), filename=f"order-{order.id}-address.png")
         caption = _("QR code of the address for order #{id}").format(id=escape(order.id))
         await bot.send_photo(chat_id, photo, caption=caption)
-    await bot.send_message(chat_id, card_text(order), reply_markup=card_keyboard(order))
+    await bot.send_message(chat_id, card_text(order, note), reply_markup=card_keyboard(order))

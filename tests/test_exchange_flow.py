@@ -378,3 +378,105 @@ async def test_concurrent_double_confirm_creates_exactly_one_order(
     only_bid(sandbox)
     cards = [m for m in client.messages if m.text.startswith("<b>Order #")]
     assert len(cards) == 1
+
+
+async def _uncertain_confirm(client: BotClient, sandbox: SandboxExchanger, create_fault: str) -> None:
+    await fill_102(client)
+    sandbox.faults.next("create_bid", create_fault)
+    for _ in range(3):  # the look-up fails too, even after the client's retries
+        sandbox.faults.next("get_exchanges", "http502")
+    reply = await client.click("✅ Confirm")
+    assert "did not confirm your order in time" in reply.text
+
+
+async def test_an_order_whose_answer_was_lost_is_found_when_the_customer_starts_again(
+    client: BotClient, sandbox: SandboxExchanger, services: Services
+) -> None:
+    await _uncertain_confirm(client, sandbox, "disconnect")  # the order was made
+    reply = await client.send("/exchange")  # the customer gives up on «Try again»
+    bid = only_bid(sandbox)
+    assert "Your earlier order was created after all" in reply.text and f"Order #{bid.id}" in reply.text
+    assert "What do you give?" in reply.last.text
+    assert await services.bids.pending_reservations(chat_id=client.chat.id) == []
+    assert f"#{bid.id}" in (await client.send("/orders")).text
+
+
+async def test_a_refused_or_never_made_order_leaves_nothing_behind(
+    client: BotClient, sandbox: SandboxExchanger, services: Services
+) -> None:
+    await _uncertain_confirm(client, sandbox, "http502")  # the proxy answered: no order was made
+    assert len(sandbox.bids) == 0
+    assert len(await services.bids.pending_reservations(chat_id=client.chat.id)) == 1
+    reply = await client.send("/exchange")
+    assert "earlier order" not in reply.text
+    assert await services.bids.pending_reservations(chat_id=client.chat.id) == []
+    assert "no orders yet" in (await client.send("/orders")).text
+
+    # A refusal the exchanger states clearly drops the reservation at once.
+    await fill_102(client, amount="10000")
+    await client.click("✏️ Edit a field")
+    await client.click("From card")
+    await client.send("1234")
+    await client.click("✅ Confirm")
+    assert len(sandbox.bids) == 0
+    assert await services.bids.pending_reservations(chat_id=client.chat.id) == []
+
+
+async def test_the_status_tracker_finds_an_order_whose_customer_never_came_back(
+    client: BotClient, sandbox: SandboxExchanger, services: Services, bot: Bot
+) -> None:
+    from bot.notifications.runtime import build_notifications
+
+    await _uncertain_confirm(client, sandbox, "disconnect")
+    bid = only_bid(sandbox)
+    notifications = build_notifications(services, bot)
+    assert await notifications.tracker.poll_once() >= 1  # the listing shows the order and its api_id
+    stored = await services.bids.get_by_bid_id(bid.id)
+    assert stored is not None and stored.chat_id == client.chat.id and stored.status == "new"
+    await notifications.sender.drain()
+    assert any(f"Order #{bid.id}" in m.text for m in client.messages if m.text.startswith("🔔"))
+
+
+async def test_commands_work_in_the_middle_of_the_conversation(client: BotClient) -> None:
+    await choose(client, "Sberbank RUB", "Tether TRC20 USDT")
+    reply = await client.send("/orders")
+    assert "no orders yet" in reply.text
+    reply = await client.send("/help")
+    assert "How to use this bot" in reply.text
+    reply = await client.send("10000")  # the conversation is still where it was
+    assert "From card" in reply.text
+
+
+async def test_answers_are_not_stored_in_plaintext(client: BotClient, services: Services, settings) -> None:
+    await fill_102(client)  # at the summary: every answer is in the conversation's data
+    await client.click("✏️ Edit a field")
+    await client.click("From card")  # the remembered card is offered too
+    rows = await services.db.fetchall("SELECT data FROM fsm_state")
+    stored = " ".join(str(row["data"]) for row in rows)
+    assert "sealed" in stored
+    for secret in (CARD, TRC20, "ivan@example.com", "Ivan Petrov"):
+        assert secret not in stored
+    reply = await client.send(CARD)  # and the conversation still reads them back
+    assert f"From card: {CARD}" in reply.text and "E-mail: ivan@example.com" in reply.text
+
+
+async def test_orders_stay_out_of_group_chats(make_client, sandbox: SandboxExchanger) -> None:
+    alice = make_client(user_id=700)
+    await fill_102(alice)
+    await alice.click("✅ Confirm")
+    bid = only_bid(sandbox)
+
+    group = make_client(user_id=701, chat_id=-100123, chat_type="group")
+    for command in ("/exchange", "/orders"):
+        reply = await group.send(command)
+        assert "only in a private chat" in reply.text
+        assert reply.last.button_labels() == ["💬 Open a private chat"]
+    reply = await group.send("/start")
+    assert "💱 Exchange" in reply.last.button_labels()
+    for data in ("m:exchange", "m:orders", f"o:cancel_yes:{bid.id}:0", "x:abcdef:g:1"):
+        pressed = await group.click_data(data, group.last)
+        assert (
+            pressed.callback_answer is not None and "only in a private chat" in pressed.callback_answer.text
+        )
+        assert pressed.events == []
+    assert bid.status == "new"

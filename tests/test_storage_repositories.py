@@ -193,9 +193,15 @@ class TestBids:
         for n in range(5):
             clock.now += 10
             await repo.reserve(1, f"api-{n}", n)
+            await repo.attach(f"api-{n}", 100 + n, None, "new", "New")
         await repo.reserve(2, "other-chat", None)
+        await repo.attach("other-chat", 200, None, "new", "New")
         # Same second: the later insert is still listed first.
         await repo.reserve(1, "api-5", 5)
+        await repo.attach("api-5", 105, None, "new", "New")
+        # Reservations that never became an order are not orders: not counted, not listed.
+        for n in range(6, 9):
+            await repo.reserve(1, f"api-{n}", n)
 
         assert await repo.count_for_chat(1) == 6
         assert await repo.count_for_chat(2) == 1
@@ -205,6 +211,11 @@ class TestBids:
         page = await repo.list_for_chat(1, limit=3, offset=3)
         assert [b.api_id for b in page] == ["api-2", "api-1", "api-0"]
         assert await repo.list_for_chat(1, limit=3, offset=6) == []
+        assert [b.api_id for b in await repo.pending_reservations(chat_id=1)] == ["api-6", "api-7", "api-8"]
+        assert await repo.pending_reservations(chat_id=2) == []
+        assert await repo.forget_reservation("api-7") is True
+        assert await repo.forget_reservation("api-5") is False  # an order: never forgotten
+        assert [b.api_id for b in await repo.pending_reservations()] == ["api-6", "api-8"]
 
     async def test_update_status(self, repo: BidRepository, clock: Clock) -> None:
         await repo.reserve(1, "a", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from decimal import Decimal
@@ -9,6 +10,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.exchanger.models import CalcAction, Quote
+from bot.storage.crypto import DecryptionError, SecretBox
 
 DRAFT_KEY = "exchange"
 
@@ -61,6 +63,9 @@ class QuoteSnapshot(BaseModel):
 
 
 class ExchangeDraft(BaseModel):
+    """`fields` and `offers` are the customer's personal data (cards, wallets, e-mails): in the FSM
+    data they are kept only sealed with the bot's SecretBox, bound to the chat."""
+
     flow: str = Field(default_factory=new_flow_token)
     give_id: str | None = None
     direction_id: str | None = None
@@ -74,10 +79,25 @@ class ExchangeDraft(BaseModel):
     quote: QuoteSnapshot | None = None
     api_id: str | None = None
 
-    def dump(self) -> dict[str, object]:
-        return {DRAFT_KEY: self.model_dump(mode="json")}
+    def dump(self, box: SecretBox, chat_id: int) -> dict[str, object]:
+        public = self.model_dump(mode="json", exclude={"fields", "offers"})
+        private = json.dumps({"fields": self.fields, "offers": self.offers}, ensure_ascii=False)
+        public["sealed"] = box.seal(private, aad=_aad(chat_id))
+        return {DRAFT_KEY: public}
 
     @classmethod
-    def load(cls, data: dict[str, object]) -> ExchangeDraft | None:
+    def load(cls, data: dict[str, object], box: SecretBox, chat_id: int) -> ExchangeDraft | None:
+        """None when there is no draft, or it can't be opened (SECRET_KEY changed): start anew."""
         raw = data.get(DRAFT_KEY)
-        return cls.model_validate(raw) if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            return None
+        raw = dict(raw)
+        try:
+            private = json.loads(box.unseal(str(raw.pop("sealed", "")), aad=_aad(chat_id)))
+        except (DecryptionError, ValueError):
+            return None
+        return cls.model_validate({**raw, **private})
+
+
+def _aad(chat_id: int) -> bytes:
+    return f"exchange-draft:{chat_id}".encode()

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from bot.exchange.field_memory import FieldMemory
 from bot.exchanger.base import ExchangerPlatform
-from bot.exchanger.errors import ApiIdNotUnique, ExchangerError, TransportError
-from bot.exchanger.models import Direction, FieldType, Order, OrderRequest
+from bot.exchanger.errors import ApiIdNotUnique, ExchangerError, TransportError, UnexpectedResponse
+from bot.exchanger.models import Direction, FieldType, Order, OrderRecord, OrderRequest
 from bot.money import format_plain
 from bot.storage.repositories import BidRepository, ChatSettingsRepository
 
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # How far before the reservation to list orders when looking one up (server clocks drift).
 LOOKUP_MARGIN_SECONDS = 600
+# Unsettled reservations older than this are left alone: get_exchanges is asked from their time on.
+PENDING_MAX_AGE_SECONDS = 7 * 24 * 3600
 
 
 class PlacementUncertain(Exception):
@@ -89,7 +91,8 @@ class OrderPlacer:
         )
         try:
             order = await exchanger.create_order(request)
-        except (TransportError, ApiIdNotUnique) as exc:
+        except (TransportError, UnexpectedResponse, ApiIdNotUnique) as exc:
+            # No answer we can read (a proxy's error page included): the order may exist.
             log.warning(
                 "create_bid api_id %s: no clear answer (%s), looking it up", api_id, type(exc).__name__
             )
@@ -97,11 +100,59 @@ class OrderPlacer:
             if found is None:
                 raise PlacementUncertain from None
             return await self._finish(chat_id, api_id, found, direction, request, recovered=True)
+        except ExchangerError:
+            # The exchanger answered and refused: it has no order with this api_id.
+            await self.bids.forget_reservation(api_id)
+            raise
         return await self._finish(chat_id, api_id, order, direction, request, recovered=False)
+
+    async def resolve_pending(self, exchanger: ExchangerPlatform, chat_id: int) -> list[Order]:
+        """Settle the chat's reservations whose create_bid never got a clear answer: orders found are
+        attached and returned (show them), reservations the exchanger has no order for are forgotten.
+        When the exchanger can't be asked, they stay for the status tracker to settle later."""
+        found = []
+        for reservation in await self.bids.pending_reservations(chat_id=chat_id, since=self.recent()):
+            try:
+                order = await self._lookup(exchanger, reservation.api_id, reservation.created_at)
+            except PlacementUncertain:
+                break
+            if order is None:
+                await self.bids.forget_reservation(reservation.api_id)
+            else:
+                await self.adopt(reservation.api_id, order, announce=False)
+                found.append(order)
+        return found
+
+    async def adopt(self, api_id: str, order: Order, *, announce: bool) -> None:
+        """Attach an order found by its api_id after the fact. With `announce`, its status is left
+        unknown, so recording it next (OrderStatusService.record) tells the customer about the order."""
+        await self._attach(api_id, order, status_known=not announce)
+
+    def recent(self) -> int:
+        """Reservations created since this time are still worth settling."""
+        return self.bids.db.now() - PENDING_MAX_AGE_SECONDS
+
+    async def _attach(self, api_id: str, order: Order, *, status_known: bool) -> None:
+        amounts = (
+            format_plain(order.give_amount) if order.give_amount is not None else None,
+            format_plain(order.get_amount) if order.get_amount is not None else None,
+            order.give_currency_code or None,
+            order.get_currency_code or None,
+        )
+        status, title = (order.status, order.status_title) if status_known else (None, None)
+        token = self.callback_token(api_id)
+        await self.bids.attach(
+            api_id, int(order.id), order.hash or None, status, title, token, amounts=amounts
+        )
+
+    async def find(self, exchanger: ExchangerPlatform, api_id: str, reserved_at: int) -> OrderRecord | None:
+        """The order carrying `api_id`, listed from shortly before its reservation (exchanger errors
+        propagate)."""
+        return await exchanger.find_order_by_api_id(api_id, since=reserved_at - LOOKUP_MARGIN_SECONDS)
 
     async def _lookup(self, exchanger: ExchangerPlatform, api_id: str, since: int) -> Order | None:
         try:
-            record = await exchanger.find_order_by_api_id(api_id, since=since - LOOKUP_MARGIN_SECONDS)
+            record = await self.find(exchanger, api_id, since)
             if record is None:
                 return None
             return await exchanger.get_order(order_id=record.id)

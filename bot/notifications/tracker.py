@@ -16,6 +16,11 @@ The loop ticks every ``min_interval`` seconds but only reads the database: the e
 when orders are open and the poll interval has passed. The interval doubles after every cycle with no
 change, up to ``max_interval``, and drops back when something changes or a new order appears.
 Orders in a final status are no longer open, so they cost nothing.
+
+Reservations whose create_bid never got a clear answer (and whose customer never came back) are
+settled here too: an order carrying such an api_id in the listing is attached and announced, and
+at most one reservation older than ``settle_after`` seconds per cycle is looked up by its api_id:
+attached when found, forgotten when the exchanger has no such order.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from bot.notifications.statuses import OrderStatusService
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from bot.storage.repositories import Bid
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +59,13 @@ class StatusTracker:
         page_size: int = MAX_PAGE_SIZE,
         checks_per_cycle: int = 1,
         check_after: int = 3600,
+        settle_after: int = 600,
     ) -> None:
         self.services = services
         self.statuses = statuses
         self.clock = clock or SystemClock()
         self.min_interval = min_interval
+        self.settle_after = settle_after
         self.max_interval = max_interval
         self.overlap = overlap
         self.page_size = page_size
@@ -77,7 +85,8 @@ class StatusTracker:
                     self.interval = self.min_interval
                     next_poll = min(next_poll, self.clock.monotonic() + self.min_interval)
                 known = open_ids
-                if open_ids and self.clock.monotonic() >= next_poll:
+                pending = await self._pending()
+                if (open_ids or pending) and self.clock.monotonic() >= next_poll:
                     await self.poll_once()
                     if self.last_changes:
                         self.interval = self.min_interval
@@ -101,11 +110,15 @@ class StatusTracker:
         self.last_changes = 0
         self.last_calls = 0
         open_bids = {b.bid_id: b for b in await self.services.bids.open_bids() if b.bid_id is not None}
-        if not open_bids:
+        pending = {b.api_id: b for b in await self._pending()}
+        if not open_bids and not pending:
             return 0
         stored = cursor = await self._load_cursor()
         if cursor is None:
-            cursor = min(b.status_changed_at or b.created_at for b in open_bids.values())
+            cursor = min(
+                [b.status_changed_at or b.created_at for b in open_bids.values()]
+                + [b.created_at for b in pending.values()]
+            )
         exchanger = self.services.exchanger
         lang = getattr(exchanger, "lang", None)
 
@@ -113,6 +126,9 @@ class StatusTracker:
         records, newest = await self._changed_since(max(cursor - self.overlap, 1))
         looked_up: set[str] = set()
         for record in records:
+            if record.api_id and record.api_id in pending:
+                await self._adopt(pending.pop(record.api_id).api_id, record.id)
+                continue
             bid = open_bids.get(_int_id(record.id))
             if bid is None or record.status == bid.status:
                 continue
@@ -126,6 +142,9 @@ class StatusTracker:
                 self.last_changes += 1
 
         now = self.services.db.now()
+        stale = [b for b in pending.values() if b.created_at <= now - self.settle_after]
+        if stale:
+            await self._settle(stale[0].api_id, stale[0].created_at)
         for bid in await self.services.bids.due_for_check(now, self.check_after, self.checks_per_cycle):
             await self._check(bid.bid_id)
             await self.services.bids.schedule_check(bid.bid_id, now, now + self.check_after)
@@ -150,6 +169,30 @@ class StatusTracker:
             if len(page) not in (self.page_size, SERVER_DEFAULT_LIMIT):
                 return list(records.values()), newest
             offset += len(page)
+
+    async def _pending(self) -> list[Bid]:
+        return await self.services.bids.pending_reservations(since=self.services.order_placer.recent())
+
+    async def _adopt(self, api_id: str, order_id: str) -> None:
+        """An order created by an answer we never got: attach it and tell the customer."""
+        self.last_calls += 1
+        order = await self.services.exchanger.get_order(order_id)
+        await self.services.order_placer.adopt(api_id, order, announce=True)
+        log.info("order %s: found by api_id %s after a lost answer", order.id, api_id)
+        lang = getattr(self.services.exchanger, "lang", None)
+        if await self.statuses.record(
+            int(order.id), order.status, order.status_title or None, title_lang=lang
+        ):
+            self.last_changes += 1
+
+    async def _settle(self, api_id: str, reserved_at: int) -> None:
+        self.last_calls += 1
+        record = await self.services.order_placer.find(self.services.exchanger, api_id, reserved_at)
+        if record is None:
+            await self.services.bids.forget_reservation(api_id)
+            log.info("api_id %s: the exchanger has no such order; reservation dropped", api_id)
+        else:
+            await self._adopt(api_id, record.id)
 
     async def _check(self, bid_id: int) -> bool:
         """Read one order with bid_info and record it; True when its status changed."""

@@ -117,6 +117,17 @@ class SecretBox:
         sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), aad)
         return _FORMAT_V1 + self._key_id + nonce + sealed
 
+    def seal(self, plaintext: str, *, aad: bytes) -> str:
+        """`encrypt` as ASCII text, for values kept in JSON (conversation data)."""
+        return base64.urlsafe_b64encode(self.encrypt(plaintext, aad=aad)).decode("ascii")
+
+    def unseal(self, token: str, *, aad: bytes) -> str:
+        try:
+            blob = base64.urlsafe_b64decode(token.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise DecryptionError("Encrypted value is malformed or has an unknown format") from None
+        return self.decrypt(blob, aad=aad)
+
     def decrypt(self, blob: bytes, *, aad: bytes) -> str:
         blob = bytes(blob)
         if len(blob) < _HEADER_BYTES + 16 or blob[:1] != _FORMAT_V1:

@@ -276,15 +276,35 @@ class BidRepository:
         return await self._get("callback_token", token)
 
     async def list_for_chat(self, chat_id: int, limit: int = 10, offset: int = 0) -> list[Bid]:
-        """Newest first."""
+        """The chat's orders (reservations that never became one are left out), newest first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM bids WHERE chat_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            """
+            SELECT * FROM bids WHERE chat_id = ? AND bid_id IS NOT NULL
+            ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?
+            """,
             (chat_id, limit, offset),
         )
         return [Bid.from_row(row) for row in rows]
 
     async def count_for_chat(self, chat_id: int) -> int:
-        return int(await self.db.fetchval("SELECT COUNT(*) FROM bids WHERE chat_id = ?", (chat_id,)))
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM bids WHERE chat_id = ? AND bid_id IS NOT NULL", (chat_id,)
+            )
+        )
+
+    async def pending_reservations(self, *, chat_id: int | None = None, since: int = 0) -> list[Bid]:
+        """Reservations (an api_id sent, or about to be) with no order attached yet, oldest first."""
+        where = "bid_id IS NULL AND created_at >= ?" + (" AND chat_id = ?" if chat_id is not None else "")
+        params: tuple[object, ...] = (since,) if chat_id is None else (since, chat_id)
+        rows = await self.db.fetchall(f"SELECT * FROM bids WHERE {where} ORDER BY id", params)
+        return [Bid.from_row(row) for row in rows]
+
+    async def forget_reservation(self, api_id: str) -> bool:
+        """Drop a reservation the exchanger certainly has no order for (refused, or looked up: none)."""
+        return bool(
+            await self.db.execute("DELETE FROM bids WHERE api_id = ? AND bid_id IS NULL", (str(api_id),))
+        )
 
     async def update_status(self, bid_id: int, status: str, status_title: str | None) -> bool:
         """Record the bid's status; True only when the status code changed (a new title alone is saved

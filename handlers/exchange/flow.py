@@ -47,32 +47,36 @@ async def inject_ctx(
     return await handler(event, data)
 
 
-async def start(event: Message | CallbackQuery, ctx: Ctx) -> None:
+async def start(event: Message | CallbackQuery, ctx: Ctx, order_placer: OrderPlacer) -> None:
     if isinstance(event, CallbackQuery):
         await event.answer()
+    # An earlier Confirm whose answer was lost may have made an order: settle that before a new one.
+    for order in await order_placer.resolve_pending(ctx.exchanger, ctx.chat_id):
+        note = _("ℹ️ Your earlier order was created after all:")
+        await send_order_card(event.bot, ctx.chat_id, order, note=note)  # type: ignore[arg-type]
     await steps.show_give(ctx, ExchangeDraft())
 
 
 # -- typed text, per step ------------------------------------------------------------------------
 
 
-async def _draft(state: FSMContext) -> ExchangeDraft:
-    draft = ExchangeDraft.load(await state.get_data())
+async def _draft(ctx: Ctx) -> ExchangeDraft:
+    draft = ctx.load(await ctx.state.get_data())
     return draft if draft is not None else ExchangeDraft()
 
 
 async def typed_give(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    draft = await _draft(state)
+    draft = await _draft(ctx)
     await steps.show_give(ctx, draft, query=message.text or "")
 
 
 async def typed_get(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    draft = await _draft(state)
+    draft = await _draft(ctx)
     await steps.show_get(ctx, draft, query=message.text or "")
 
 
 async def typed_amount(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    draft = await _draft(state)
+    draft = await _draft(ctx)
     try:
         amount = parse_user_amount(message.text or "")
     except AmountError as exc:
@@ -106,7 +110,7 @@ async def _take_amount(ctx: Ctx, draft: ExchangeDraft, amount: Decimal) -> None:
 
 
 async def typed_field(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    draft = await _draft(state)
+    draft = await _draft(ctx)
     spec = await _current_field(ctx, draft)
     if spec is None:
         await steps.show_summary(ctx, draft)
@@ -121,7 +125,7 @@ async def typed_field(message: Message, state: FSMContext, ctx: Ctx) -> None:
 
 
 async def typed_in_summary(message: Message, state: FSMContext, ctx: Ctx) -> None:
-    await steps.show_summary(ctx, await _draft(state), note=_("Please use the buttons below."))
+    await steps.show_summary(ctx, await _draft(ctx), note=_("Please use the buttons below."))
 
 
 async def _current_field(ctx: Ctx, draft: ExchangeDraft) -> FieldSpec | None:
@@ -161,7 +165,7 @@ async def button(
     ctx: Ctx,
 ) -> None:
     data = await state.get_data()
-    draft = ExchangeDraft.load(data)
+    draft = ctx.load(data)
     if draft is None or draft.flow != callback_data.flow:
         if data.get("last_flow") == callback_data.flow and data.get("last_bid"):
             await callback.answer(
@@ -409,9 +413,11 @@ def create_router() -> Router:
     router.message.register(start, Command("exchange"))
     router.callback_query.register(start, MenuCb.filter(F.item == "exchange"))
     router.callback_query.register(button, ExCb.filter())
-    router.message.register(typed_give, Exchange.give, F.text)
-    router.message.register(typed_get, Exchange.get, F.text)
-    router.message.register(typed_amount, Exchange.amount, F.text)
-    router.message.register(typed_field, Exchange.field, F.text)
-    router.message.register(typed_in_summary, Exchange.summary, F.text)
+    # Commands (/orders, /help, ...) keep working in the middle of the conversation.
+    typed = F.text & ~F.text.startswith("/")
+    router.message.register(typed_give, Exchange.give, typed)
+    router.message.register(typed_get, Exchange.get, typed)
+    router.message.register(typed_amount, Exchange.amount, typed)
+    router.message.register(typed_field, Exchange.field, typed)
+    router.message.register(typed_in_summary, Exchange.summary, typed)
     return router

@@ -46,7 +46,10 @@ class Ctx:
         return message.chat.id
 
     async def save(self, draft: ExchangeDraft, state: State) -> None:
-        await save_step(self.state, state, draft.dump())
+        await save_step(self.state, state, draft.dump(self.field_memory.box, self.chat_id))
+
+    def load(self, data: dict[str, object]) -> ExchangeDraft | None:
+        return ExchangeDraft.load(data, self.field_memory.box, self.chat_id)
 
     async def direction(self, draft: ExchangeDraft) -> Direction:
         assert draft.direction_id is not None
