@@ -17,6 +17,7 @@ customer has to send, where rounding could make them pay too little.
 
 from __future__ import annotations
 
+import html
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -205,5 +206,6 @@ def format_amount(amount: Decimal, currency_code: str, *, exact: bool = False) -
 
 
 def format_money(amount: Decimal, currency_code: str, *, exact: bool = False) -> str:
-    """``format_amount`` followed by the currency code: ``1 000.50 RUB``."""
-    return f"{format_amount(amount, currency_code, exact=exact)}\u00a0{currency_code}"
+    """``format_amount`` followed by the currency code: ``1 000.50 RUB``. The code is HTML-escaped:
+    codes come from the exchanger's settings and the result goes into HTML messages."""
+    return f"{format_amount(amount, currency_code, exact=exact)}\u00a0{html.escape(currency_code)}"

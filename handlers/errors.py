@@ -3,7 +3,7 @@
 import logging
 from contextlib import suppress
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
@@ -17,7 +17,7 @@ from handlers.upstream import upstream_error_text
 log = logging.getLogger(__name__)
 
 
-async def on_error(event: ErrorEvent, i18n: I18n, chat_settings=None) -> bool:
+async def on_error(event: ErrorEvent, bot: Bot, i18n: I18n, chat_settings=None) -> bool:
     update = event.update
     exc = event.exception
     if isinstance(exc, ExchangerError):
@@ -42,11 +42,14 @@ async def on_error(event: ErrorEvent, i18n: I18n, chat_settings=None) -> bool:
             text = upstream_error_text(exc)
         else:
             text = _("😕 Something went wrong on our side. Please try again, or send /start to begin anew.")
-        with suppress(TelegramAPIError):
-            if update.callback_query is not None:
+        if update.callback_query is not None:
+            # Handlers answer a button before slow work, and a second answer is refused: say it in
+            # the chat too, where it is always seen.
+            with suppress(TelegramAPIError):
                 await update.callback_query.answer(text, show_alert=True)
-            elif update.message is not None:
-                await update.message.answer(text, reply_markup=keyboards.back_to_menu())
+        if message is not None:
+            with suppress(TelegramAPIError):
+                await bot.send_message(message.chat.id, text, reply_markup=keyboards.back_to_menu())
     return True
 
 

@@ -37,7 +37,7 @@ async def _owned(callback: CallbackQuery, bids: BidRepository, bid_id: int) -> B
 
 def _line(bid: Bid) -> str:
     def amount(value: str | None, code: str | None) -> str:
-        return format_money(parse_decimal(value), code or "") if value else "?"
+        return format_money(parse_decimal(value), code or "", exact=True) if value else "?"
 
     give = amount(bid.give_amount, bid.give_currency_code)
     get = amount(bid.get_amount, bid.get_currency_code)

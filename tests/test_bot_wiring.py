@@ -204,3 +204,23 @@ async def test_blocking_and_coming_back_mark_the_chat(client: BotClient, service
     reply = await client.send("/start")
     assert "Hello" in reply.text
     assert await services.chat_settings.is_active(client.chat.id)
+
+
+async def test_a_crash_after_a_button_was_answered_still_tells_the_user(services: Services, bot) -> None:
+    from aiogram import F
+    from aiogram.types import CallbackQuery
+
+    dp = build_dispatcher(services)
+    router = Router(name="crash-button")
+
+    @router.callback_query(F.data == "boom")
+    async def boom(callback: CallbackQuery) -> None:
+        await callback.answer("Working…")  # answered first, as every handler does
+        raise ZeroDivisionError("boom")
+
+    include_first(dp, router)
+    client = BotClient(dp, bot, user_id=501)
+    await client.send("/start")
+    reply = await client.click_data("boom", client.last)
+    assert reply.callback_answer is not None and reply.callback_answer.text == "Working…"
+    assert "Something went wrong on our side" in reply.text

@@ -23,7 +23,6 @@ from bot.notifications import (
     Notifications,
     build_notifications,
     callback_url_for,
-    new_callback_token,
     notifications_running,
 )
 from bot.notifications.tracker import CURSOR_KEY, StatusTracker
@@ -66,8 +65,8 @@ async def place_order(
 ) -> int:
     """Create an order in the sandbox through the bot's client and register it as the conversation will."""
     api_id = str(next(_api_ids))
-    token = new_callback_token()
-    callback_url = f"{callback_base}/callbacks/order/{token}" if callback_base else None
+    token = services.order_placer.callback_token(api_id)
+    callback_url = callback_url_for(callback_base, token)
     await services.bids.reserve(chat_id, api_id, 102)
     order = await services.exchanger.create_order(
         OrderRequest(
@@ -134,13 +133,13 @@ async def settle(sandbox: SandboxExchanger, notifications: Notifications) -> Non
 # -- callback tokens and URLs --------------------------------------------------------------------------
 
 
-def test_callback_tokens_and_urls(tmp_path: Path) -> None:
-    tokens = {new_callback_token() for _ in range(100)}
-    assert len(tokens) == 100 and all(len(t) >= 22 and t.isascii() for t in tokens)  # >= 128 bits
-    settings = make_settings(tmp_path, None)
-    assert callback_url_for(settings, "abc") is None
-    public = make_settings(tmp_path, None, public_url="https://bot.example/")
-    assert callback_url_for(public, "abc") == "https://bot.example/callbacks/order/abc"
+def test_callback_tokens_and_urls(services: Services) -> None:
+    placer = services.order_placer
+    tokens = {placer.callback_token(str(n)) for n in range(100)}
+    assert len(tokens) == 100 and all(len(t) == 32 and t.isalnum() for t in tokens)  # 128 bits, hex
+    assert placer.callback_token("42") == placer.callback_token("42")  # every attempt of one api_id
+    assert callback_url_for(None, "abc") is None
+    assert callback_url_for("https://bot.example/", "abc") == "https://bot.example/callbacks/order/abc"
 
 
 # -- callbacks -----------------------------------------------------------------------------------------
@@ -233,7 +232,7 @@ async def test_unknown_token_is_404_with_an_empty_body(
 ) -> None:
     await place_order(services, callback_base=web_url)
     async with httpx.AsyncClient() as http:
-        for token in (new_callback_token(), "x", "a" * 300):
+        for token in (services.order_placer.callback_token("999"), "x", "a" * 300):
             answer = await http.post(
                 f"{web_url}/callbacks/order/{token}", data={"bid_id": "1001", "status": "success"}
             )

@@ -19,6 +19,7 @@ from bot.exchanger.base import ExchangerPlatform
 from bot.exchanger.errors import ApiIdNotUnique, ExchangerError, TransportError, UnexpectedResponse
 from bot.exchanger.models import Direction, FieldType, Order, OrderRecord, OrderRequest
 from bot.money import format_plain
+from bot.notifications.callbacks import callback_url_for
 from bot.storage.repositories import BidRepository, ChatSettingsRepository
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class OrderPlacer:
             update={
                 "api_id": api_id,
                 "partner_id": str(attribution.partner_id) if attribution else None,
-                "callback_url": f"{self.public_url}/callbacks/order/{token}" if self.public_url else None,
+                "callback_url": callback_url_for(self.public_url, token),
             }
         )
         try:

@@ -2,14 +2,14 @@
 
 - ``statuses``: :class:`OrderStatusService`, the one place a status observation is recorded and a
   notification queued (read its docstring for ``record``/``refresh`` and ``notify=False``).
-- ``callbacks``: ``POST /callbacks/order/{token}``, :func:`new_callback_token`, :func:`callback_url_for`.
+- ``callbacks``: ``POST /callbacks/order/{token}``, :func:`callback_url_for`.
 - ``tracker``: :class:`StatusTracker`, the polling fallback (``get_exchanges``, O(1) calls per cycle).
 - ``outbox`` / ``sender`` / ``pacing`` / ``messages``: notifications persisted first, then sent by one
   task within Telegram's limits, rendered at send time in the chat's language.
 - ``runtime``: :func:`notifications_running` starts and stops it all.
 """
 
-from bot.notifications.callbacks import CALLBACK_PATH, OrderCallbacks, callback_url_for, new_callback_token
+from bot.notifications.callbacks import CALLBACK_PATH, OrderCallbacks, callback_url_for
 from bot.notifications.messages import TEXT_KIND, RenderContext, Rendered, register_renderer
 from bot.notifications.outbox import OutboxItem, OutboxRepository
 from bot.notifications.runtime import (
@@ -38,7 +38,6 @@ __all__ = [
     "StatusTracker",
     "build_notifications",
     "callback_url_for",
-    "new_callback_token",
     "notifications_running",
     "register_renderer",
 ]

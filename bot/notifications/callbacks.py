@@ -6,26 +6,19 @@ token gets a 404 with an empty body, and a known one is only a hint: the answer 
 the order is re-read with ``bid_info`` in the background (the posted status is not trusted), one read
 at a time per order, then recorded through :class:`OrderStatusService`.
 
-Creating an order::
-
-    token = new_callback_token()
-    request = OrderRequest(..., callback_url=callback_url_for(settings, token))  # None without PUBLIC_URL
-    order = await exchanger.create_order(request)
-    await bids.attach(api_id, int(order.id), ..., callback_token=token)
-
-Any token of 128 bits or more that is stored with ``bids.attach`` works (an HMAC of the api_id too).
+The token is ``OrderPlacer.callback_token(api_id)`` (an HMAC of the api_id: the same for every
+attempt with that api_id), sent as ``callback_url_for(PUBLIC_URL, token)`` in create_bid and stored
+with the order by ``bids.attach``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.config import Settings
 from bot.exchanger.errors import ExchangerError
 from bot.notifications.statuses import OrderStatusService
 
@@ -38,16 +31,11 @@ CALLBACK_PATH = "/callbacks/order/{token}"
 _MAX_TOKEN_LENGTH = 128
 
 
-def new_callback_token() -> str:
-    """A URL-safe random token of 256 bits."""
-    return secrets.token_urlsafe(32)
-
-
-def callback_url_for(settings: Settings, token: str) -> str | None:
+def callback_url_for(public_url: str | None, token: str) -> str | None:
     """The order's callback_url, or None when PUBLIC_URL is not set (the tracker then polls)."""
-    if not settings.public_url:
+    if not public_url:
         return None
-    return settings.public_url.rstrip("/") + CALLBACK_PATH.format(token=token)
+    return public_url.rstrip("/") + CALLBACK_PATH.format(token=token)
 
 
 class OrderCallbacks:

@@ -12,5 +12,5 @@ class ExCb(CallbackData, prefix="x"):
 
 # Actions (`a`)
 GIVE_PAGE, GIVE, GET, ACTION, USE_AMOUNT = "gp", "g", "t", "ac", "use"
-OPTION, CHECK, OFFER, SKIP = "op", "ck", "of", "sk"
+OPTION, OPTION_PAGE, CHECK, OFFER, SKIP = "op", "opp", "ck", "of", "sk"
 CONFIRM, EDIT_LIST, EDIT_FIELD, EDIT_AMOUNT, BACK = "cf", "el", "ef", "ea", "bk"

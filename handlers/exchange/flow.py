@@ -105,7 +105,7 @@ async def _take_amount(ctx: Ctx, draft: ExchangeDraft, amount: Decimal) -> None:
     if draft.editing or not direction.fields:
         await steps.show_summary(ctx, draft)
         return
-    draft.field_index = 0
+    draft.field_index, draft.page = 0, 0
     await steps.show_field(ctx, draft, note="\n".join(render.quote_lines(quote)))
 
 
@@ -147,6 +147,7 @@ async def _accept(ctx: Ctx, draft: ExchangeDraft, spec: FieldSpec, value: str) -
         await steps.show_field(ctx, draft, error=error)
         return
     draft.fields[spec.name] = value
+    draft.page = 0
     if draft.editing:
         await steps.show_summary(ctx, draft)
         return
@@ -265,6 +266,11 @@ async def _option(ctx: Ctx, draft: ExchangeDraft, value: str, state: str | None)
     await _field_button(ctx, draft, cb.OPTION, value)
 
 
+async def _option_page(ctx: Ctx, draft: ExchangeDraft, value: str, state: str | None) -> None:
+    draft.page = int(value or 0)
+    await steps.show_field(ctx, draft)
+
+
 async def _check(ctx: Ctx, draft: ExchangeDraft, value: str, state: str | None) -> None:
     await _field_button(ctx, draft, cb.CHECK, value)
 
@@ -288,7 +294,7 @@ async def _edit_field(ctx: Ctx, draft: ExchangeDraft, value: str, state: str | N
     index = int(value)
     if not 0 <= index < len((await ctx.direction(draft)).fields):
         raise IndexError(index)
-    draft.field_index, draft.editing = index, True
+    draft.field_index, draft.editing, draft.page = index, True, 0
     await steps.show_field(ctx, draft)
 
 
@@ -306,7 +312,7 @@ async def _back(ctx: Ctx, draft: ExchangeDraft, value: str, state: str | None) -
         if draft.editing:
             await steps.show_summary(ctx, draft)
         elif draft.field_index > 0:
-            draft.field_index -= 1
+            draft.field_index, draft.page = draft.field_index - 1, 0
             await steps.show_field(ctx, draft)
         else:
             await steps.show_amount(ctx, draft)
@@ -325,6 +331,7 @@ _BUTTONS = {
     cb.USE_AMOUNT: _use_amount,
     cb.EDIT_AMOUNT: _edit_amount,
     cb.OPTION: _option,
+    cb.OPTION_PAGE: _option_page,
     cb.CHECK: _check,
     cb.OFFER: _offer,
     cb.SKIP: _skip,

@@ -19,6 +19,7 @@ from handlers.exchange.callbacks import ExCb
 from handlers.exchange.render import action_label, money
 
 PAGE_SIZE = 10
+OPTIONS_PER_PAGE = 20  # a select field's options; Telegram allows 100 buttons in all
 T = TypeVar("T")
 
 
@@ -34,10 +35,10 @@ def _back(flow: str) -> InlineKeyboardButton:
     return _button(_("⬅️ Back"), flow, cb.BACK)
 
 
-def page_of(items: Sequence[T], page: int) -> tuple[Sequence[T], int, int]:
-    pages = max(1, -(-len(items) // PAGE_SIZE))
+def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> tuple[Sequence[T], int, int]:
+    pages = max(1, -(-len(items) // size))
     page = min(max(page, 0), pages - 1)
-    return items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
+    return items[page * size : (page + 1) * size], page, pages
 
 
 def paged_choices(
@@ -95,10 +96,24 @@ def field_keyboard(spec: FieldSpec, draft: ExchangeDraft) -> InlineKeyboardMarku
     rows: list[list[InlineKeyboardButton]] = []
     flow = draft.flow
     if spec.type is FieldType.SELECT:
-        for index, option in enumerate(spec.options):
-            if option.key == "0" and (spec.required or len(spec.options) > 1):
-                continue  # "No selected" is never an answer; Skip covers it for optional fields
-            rows.append([_button(shorten(plain_text(option.label), 60), flow, cb.OPTION, index)])
+        choices = [
+            (index, option)
+            for index, option in enumerate(spec.options)
+            # "No selected" is never an answer; Skip covers it for optional fields
+            if not (option.key == "0" and (spec.required or len(spec.options) > 1))
+        ]
+        shown, page, pages = page_of(choices, draft.page, OPTIONS_PER_PAGE)
+        for index, option in shown:
+            label = shorten(plain_text(option.label) or option.key, 60)
+            rows.append([_button(label, flow, cb.OPTION, index)])
+        if pages > 1:
+            rows.append(
+                [
+                    _button("◀️", flow, cb.OPTION_PAGE, (page - 1) % pages),
+                    _button(f"{page + 1}/{pages}", flow, cb.OPTION_PAGE, page),
+                    _button("▶️", flow, cb.OPTION_PAGE, (page + 1) % pages),
+                ]
+            )
     elif spec.type is FieldType.CHECKBOX:
         rows.append([_button(_("✅ Yes"), flow, cb.CHECK, 1), _button(_("No"), flow, cb.CHECK, 0)])
     else:

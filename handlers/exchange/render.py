@@ -14,7 +14,8 @@ from bot.text import plain_text, shorten, telegram_html
 
 
 def money(amount: Decimal | None, code: str) -> str:
-    return format_money(amount, code) if amount is not None else "—"
+    # exact: show the exchanger's own figure, never one rounded up past what the customer receives.
+    return format_money(amount, code, exact=True) if amount is not None else "—"
 
 
 def pair(direction: Direction) -> str:
