@@ -47,13 +47,15 @@ async def run_terminal_chat(settings: Settings) -> None:
     from bot.telegram.fake_session import FAKE_TOKEN, FakeTelegramSession
     from bot.telegram.terminal_chat import TerminalChat
 
+    # No HTTP server here, so no callback URL would reach us: the status tracker polls instead.
+    settings = settings.model_copy(update={"public_url": None})
     async with open_services(settings) as services:
         dp = build_dispatcher(services)
         bot = Bot(FAKE_TOKEN, session=FakeTelegramSession(), default=BOT_DEFAULTS)
         await set_commands(bot, services.i18n)
         await dp.emit_startup(bot=bot)
         try:
-            # No HTTP server here: the tracker polls, and the chat prints notifications as they come.
+            # The chat prints notifications as they come.
             async with notifications_running(services, bot) as notifications:
                 dp["order_statuses"] = notifications.statuses
                 await TerminalChat(dp, bot, language_code=settings.default_language).run()
