@@ -6,24 +6,39 @@ import logging
 import threading
 
 _MASK = "***"
+MIN_SECRET_LENGTH = 8  # shorter values are common words and numbers: masking them would garble every log
+MAX_SECRETS = 10_000  # beyond this the oldest are forgotten, so hostile input can't grow it without end
 
 
 class SecretRedactor(logging.Filter):
     """Replaces registered secret values in log records. Secrets can be added at run time
-    (a partner's key the moment it arrives), so nothing logged later can carry them."""
+    (a partner's key the moment it arrives), so nothing logged later can carry them.
 
-    def __init__(self) -> None:
+    Values shorter than ``MIN_SECRET_LENGTH`` are ignored; at most ``max_secrets`` are kept, the
+    oldest dropped first (a re-added secret counts as new)."""
+
+    def __init__(self, max_secrets: int = MAX_SECRETS) -> None:
         super().__init__()
-        self._secrets: set[str] = set()
+        self._secrets: dict[str, None] = {}  # insertion-ordered: the oldest first
+        self._max = max_secrets
         self._lock = threading.Lock()
 
     def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= 4:
-            with self._lock:
-                self._secrets.add(secret)
+        if not secret or len(secret) < MIN_SECRET_LENGTH:
+            return
+        with self._lock:
+            self._secrets.pop(secret, None)
+            self._secrets[secret] = None
+            while len(self._secrets) > self._max:
+                del self._secrets[next(iter(self._secrets))]
+
+    def __len__(self) -> int:
+        return len(self._secrets)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
+        with self._lock:
+            secrets = list(self._secrets)
+        for secret in secrets:
             if secret in text:
                 text = text.replace(secret, _MASK)
         return text

@@ -193,7 +193,10 @@ def format_amount(amount: Decimal, currency_code: str, *, exact: bool = False) -
     min_places, max_places = currency_decimals(currency_code)
     if exact:
         max_places = max(max_places, 8)
-    quantized = amount.quantize(Decimal(1).scaleb(-max_places), rounding=ROUND_HALF_UP)
+    try:
+        quantized = amount.quantize(Decimal(1).scaleb(-max_places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context holds (an absurd figure from a server)
+        quantized = amount
     text = format(quantized, "f")
     whole, _, fraction = text.partition(".")
     fraction = fraction.rstrip("0")

@@ -64,20 +64,12 @@ async def _list(chat_id: int, bids: BidRepository, page: int) -> tuple[str, Inli
     if pages > 1:
         kb.row(
             *(
-                [
-                    InlineKeyboardButton(
-                        text="◀️", callback_data=OrderCb(action="list", page=page - 1).pack()
-                    )
-                ]
+                [InlineKeyboardButton(text="◀️", callback_data=OrderCb(action="list", page=page - 1).pack())]
                 if page > 0
                 else []
             ),
             *(
-                [
-                    InlineKeyboardButton(
-                        text="▶️", callback_data=OrderCb(action="list", page=page + 1).pack()
-                    )
-                ]
+                [InlineKeyboardButton(text="▶️", callback_data=OrderCb(action="list", page=page + 1).pack())]
                 if page + 1 < pages
                 else []
             ),

@@ -128,3 +128,10 @@ def test_format_money_and_plain():
     assert format_plain(Decimal("-0")) == "0"
     with pytest.raises(ValueError):
         format_plain(1.5)  # type: ignore[arg-type]
+
+
+def test_absurd_magnitudes_still_format() -> None:
+    from bot.money import format_amount
+
+    text = format_amount(Decimal("1E+40"), "RUB")
+    assert text.replace("\u202f", "").startswith("1" + "0" * 40)

@@ -24,6 +24,9 @@ SUGGESTIONS: dict[str, tuple[str, ...]] = {
 }
 RESERVED = frozenset({"rid"})
 MAX_VALUE_LENGTH = 100
+# The whole link, URL-encoded: a Cyrillic value grows about sixfold when encoded. This keeps the link
+# within a photo caption (1024), the builder message within Telegram's 4096 and the QR code readable.
+MAX_LINK_LENGTH = 1000
 MAX_CUSTOM_PARAMS = 5
 _NAME = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
 TAG_LENGTH = 30
@@ -32,7 +35,8 @@ TAG_LENGTH = 30
 class LinkInputError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # "empty" | "too_long" | "format" | "reserved" | "utm" | "too_many"
+        # "empty" | "too_long" | "format" | "reserved" | "utm" | "too_many" | "link_too_long"
+        self.reason = reason
 
 
 def clean_value(text: str) -> str:
@@ -122,6 +126,13 @@ def referral_link(
     params += [(name, (utm or {})[name]) for name in UTM_FIELDS if (utm or {}).get(name)]
     params += [(k, v) for k, v in custom if k.lower() not in ours]
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(params), ""))
+
+
+def check_link_length(link: str) -> str:
+    """``link``, or LinkInputError("link_too_long") when it is over ``MAX_LINK_LENGTH``."""
+    if len(link) > MAX_LINK_LENGTH:
+        raise LinkInputError("link_too_long")
+    return link
 
 
 def campaign_tag(campaign: str | None) -> str:

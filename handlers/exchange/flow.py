@@ -26,6 +26,7 @@ from handlers.exchange import keyboards, render, steps
 from handlers.exchange.callbacks import ExCb
 from handlers.exchange.states import Exchange
 from handlers.exchange.steps import Ctx
+from handlers.filters import TYPED_TEXT
 from handlers.orders import send_order_card
 from handlers.replies import drop_keyboard, show
 
@@ -420,8 +421,7 @@ def create_router() -> Router:
     router.message.register(start, Command("exchange"))
     router.callback_query.register(start, MenuCb.filter(F.item == "exchange"))
     router.callback_query.register(button, ExCb.filter())
-    # Commands (/orders, /help, ...) keep working in the middle of the conversation.
-    typed = F.text & ~F.text.startswith("/")
+    typed = TYPED_TEXT
     router.message.register(typed_give, Exchange.give, typed)
     router.message.register(typed_get, Exchange.get, typed)
     router.message.register(typed_amount, Exchange.amount, typed)

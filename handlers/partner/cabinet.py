@@ -12,12 +12,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.exchanger.base import ExchangerPlatform
-from bot.exchanger.errors import ExchangerError
 from bot.exchanger.models import PartnerInfo
 from bot.storage.repositories import PartnerKeyRepository
 from handlers.callbacks import MenuCb
 from handlers.partner.callbacks import PartnerCb
-from handlers.partner.common import amount_text, partner_error_text, require_cabinet, retry_keyboard
+from handlers.partner.common import amount_text, partner_info_for_screen, payout_currency_lines, server_text
 from handlers.replies import show
 
 
@@ -39,20 +38,12 @@ def render_info(info: PartnerInfo, login: str) -> str:
     lines = [
         _("🤝 <b>Partner cabinet</b>"),
         _("Key: <code>{login}</code>").format(login=escape(login)),
-        _("Partner ID: <b>{partner_id}</b>").format(partner_id=escape(info.partner_id)),
+        _("Partner ID: <b>{partner_id}</b>").format(partner_id=server_text(info.partner_id)),
         _("Balance: <b>{balance}</b>").format(balance=amount_text(info.balance)),
         _("Minimum payout: {amount}").format(amount=amount_text(info.min_payout)),
     ]
     if info.items:
-        lines += ["", _("<b>Payout currencies</b> (available · commission):")]
-        lines += [
-            _("• {title}: {amount} · {commission}").format(
-                title=escape(item.title),
-                amount=amount_text(item.amount),
-                commission=escape(item.commission or "—"),
-            )
-            for item in info.items
-        ]
+        lines += ["", _("<b>Payout currencies</b> (available · commission):"), *payout_currency_lines(info)]
     lines += ["", _("Balance and rewards are in the exchange's base currency, as the site shows them.")]
     lines += ["", _("Commands: /stats /referrals /pexchanges /payouts /withdraw /link /logout")]
     return "\n".join(lines)
@@ -67,14 +58,10 @@ async def home(
     if isinstance(event, CallbackQuery):
         await event.answer()
     await state.clear()
-    linked = await require_cabinet(event, partner_keys, exchanger)
-    if linked is None:
+    fetched = await partner_info_for_screen(event, partner_keys, exchanger, PartnerCb(screen="home"))
+    if fetched is None:
         return
-    try:
-        info = await linked.cabinet.partner_info()
-    except ExchangerError as exc:
-        await show(event, partner_error_text(exc), retry_keyboard(PartnerCb(screen="home")))
-        return
+    linked, info = fetched
     await show(event, render_info(info, linked.login), cabinet_menu())
 
 

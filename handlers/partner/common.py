@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from decimal import Decimal
-from html import escape
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from html import escape, unescape
+from typing import TypeVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.exchanger.base import ExchangerPlatform
+from bot.exchanger.base import ExchangerPlatform, PartnerCabinet
 from bot.exchanger.errors import (
     ApiDisabled,
     ExchangerError,
@@ -20,14 +22,62 @@ from bot.exchanger.errors import (
     NoActivePartnerProgram,
     NoPartnerId,
 )
+from bot.exchanger.models import PartnerInfo
 from bot.money import format_amount
 from bot.partner.account import LinkedCabinet, open_cabinet
 from bot.partner.periods import Period, PeriodKind
 from bot.storage.repositories import PartnerKeyRepository
+from bot.text import shorten
 from handlers.callbacks import MenuCb, NavCb
 from handlers.partner.callbacks import PartnerCb
 from handlers.replies import show
 from handlers.upstream import upstream_error_text
+
+T = TypeVar("T")
+
+# Telegram refuses longer messages (4096 visible characters); keep a margin for what is added around.
+MESSAGE_LIMIT = 4000
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64  # bytes
+# What a server (or a visitor of the partner's links, through the server) sends is cut to these.
+SHORT_TEXT = 64  # ids, statuses, titles, commissions
+CODE_TEXT = 16  # currency codes
+AMOUNT_TEXT = 40
+MAX_LISTED = 20  # payout currencies, campaign tags: at most this many lines
+_TAG = re.compile(r"<[^>]+>")
+_MORE_ROOM = 60  # for the "…and N more." line
+
+
+def visible_length(html_text: str) -> int:
+    """How many characters Telegram counts in an HTML message: the text without tags and entities."""
+    return len(unescape(_TAG.sub("", html_text)))
+
+
+def server_text(value: object, limit: int = SHORT_TEXT) -> str:
+    """A text we did not write, for HTML: on one line, both ends kept within ``limit``, escaped."""
+    return escape(shorten(" ".join(str(value or "").split()), limit))
+
+
+def fit_rows(header: str, rows: Sequence[str], limit: int = MESSAGE_LIMIT) -> str:
+    """``header`` and the rows, blank-line separated; when that is over ``limit`` visible characters,
+    as many rows as fit and then one line saying how many were left out."""
+    text = "\n\n".join([header, *rows])
+    if visible_length(text) <= limit:
+        return text
+    text = header
+    for index, row in enumerate(rows):
+        candidate = text + "\n\n" + row
+        if visible_length(candidate) > limit - _MORE_ROOM:
+            return text + "\n\n" + _("…and {count} more.").format(count=len(rows) - index)
+        text = candidate
+    return text
+
+
+def listed(lines: Sequence[str], limit: int = MAX_LISTED) -> list[str]:
+    """At most ``limit`` of ``lines``, then one line saying how many more there are."""
+    if len(lines) <= limit:
+        return list(lines)
+    return [*lines[:limit], _("…and {count} more.").format(count=len(lines) - limit)]
 
 
 def chat_id_of(event: Message | CallbackQuery) -> int:
@@ -56,6 +106,55 @@ async def require_cabinet(
         kb.adjust(1)
         await show(event, not_linked_text(), kb.as_markup())
     return linked
+
+
+async def fetch_for_screen(
+    event: Message | CallbackQuery,
+    partner_keys: PartnerKeyRepository,
+    exchanger: ExchangerPlatform,
+    call: Callable[[PartnerCabinet], Awaitable[T]],
+    retry: CallbackData | str,
+) -> tuple[LinkedCabinet, T] | None:
+    """The linked cabinet and what ``call`` read from it; or None after showing why not (no key
+    linked, or the exchanger's error with a retry button). The caller just returns on None."""
+    linked = await require_cabinet(event, partner_keys, exchanger)
+    if linked is None:
+        return None
+    try:
+        result = await call(linked.cabinet)
+    except ExchangerError as exc:
+        await show(event, partner_error_text(exc), retry_keyboard(retry))
+        return None
+    return linked, result
+
+
+async def partner_info_for_screen(
+    event: Message | CallbackQuery,
+    partner_keys: PartnerKeyRepository,
+    exchanger: ExchangerPlatform,
+    retry: CallbackData | str,
+) -> tuple[LinkedCabinet, PartnerInfo] | None:
+    return await fetch_for_screen(event, partner_keys, exchanger, lambda c: c.partner_info(), retry)
+
+
+def balance_line(info: PartnerInfo) -> str:
+    return _("Balance: <b>{balance}</b> (minimum payout {minimum}).").format(
+        balance=amount_text(info.balance), minimum=amount_text(info.min_payout)
+    )
+
+
+def payout_currency_lines(info: PartnerInfo) -> list[str]:
+    """One line per payout currency (title: available · commission), at most ``MAX_LISTED``."""
+    return listed(
+        [
+            _("• {title}: {amount} · {commission}").format(
+                title=server_text(item.title or item.id),
+                amount=amount_text(item.amount),
+                commission=server_text(item.commission or "—"),
+            )
+            for item in info.items
+        ]
+    )
 
 
 def partner_error_text(exc: ExchangerError) -> str:
@@ -111,9 +210,16 @@ def amount_text(value: Decimal | None) -> str:
     least two decimals, thousands grouped."""
     if value is None:
         return "—"
-    text = format_amount(value, "", exact=True)
+    text = _amount(value, "")
     whole, _sep, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
+    return shorten(f"{whole}.{fraction.ljust(2, '0')}", AMOUNT_TEXT)
+
+
+def _amount(value: Decimal, currency_code: str) -> str:
+    try:
+        return format_amount(value, currency_code, exact=True)
+    except InvalidOperation:  # more digits than Decimal's context holds: no server sends that honestly
+        return format(value, "f")
 
 
 def money_text(value: Decimal | None, currency_code: str) -> str:
@@ -121,7 +227,8 @@ def money_text(value: Decimal | None, currency_code: str) -> str:
         return "—"
     if not currency_code:
         return amount_text(value)
-    return f"{format_amount(value, currency_code, exact=True)}\u00a0{escape(currency_code)}"
+    amount = shorten(_amount(value, currency_code), AMOUNT_TEXT)
+    return f"{amount}\u00a0{server_text(currency_code, CODE_TEXT)}"
 
 
 def period_name(kind: PeriodKind) -> str:

@@ -10,18 +10,21 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from segno import DataOverflowError
 
 from bot.exchanger.base import ExchangerPlatform
 from bot.exchanger.errors import ExchangerError
 from bot.partner.account import LinkedCabinet
 from bot.partner.deeplink import deep_link, encode_payload
 from bot.partner.links import (
+    MAX_LINK_LENGTH,
     PRESETS,
     SUGGESTIONS,
     UTM_FIELDS,
     LinkDraft,
     LinkInputError,
     campaign_tag,
+    check_link_length,
     clean_value,
     parse_custom_param,
     referral_link,
@@ -29,13 +32,23 @@ from bot.partner.links import (
 from bot.qr import qr_png
 from bot.services import Services
 from bot.storage.repositories import PartnerKeyRepository
+from bot.text import shorten
+from handlers.filters import TYPED_TEXT
 from handlers.partner.callbacks import LinkCb, PartnerCb, PickCb
-from handlers.partner.common import chat_id_of, require_cabinet
+from handlers.partner.common import (
+    CALLBACK_DATA_LIMIT,
+    CAPTION_LIMIT,
+    chat_id_of,
+    require_cabinet,
+    server_text,
+)
 from handlers.partner.states import LinkStates
 from handlers.replies import show
 from handlers.upstream import upstream_error_text
 
 PICK_PAGE = 8
+LABEL_TEXT = 100  # the direction's label (currency titles from the exchanger)
+BUTTON_TEXT = 40
 
 
 class _Built:
@@ -62,12 +75,16 @@ def _input_error(reason: str) -> str:
         "reserved": _("<code>rid</code> is your partner ID: the bot sets it and it can't be changed."),
         "utm": _("Set UTM tags with their own buttons."),
         "too_many": _("At most 5 custom parameters. Clear them to add others."),
+        "link_too_long": _(
+            "The link would get too long: over {limit} characters once URL-encoded (a non-Latin letter "
+            "takes up to 6). Use shorter values or fewer parameters."
+        ).format(limit=MAX_LINK_LENGTH),
     }
     return errors.get(reason, errors["format"])
 
 
 def _builder_text(draft: LinkDraft, built: _Built) -> str:
-    page = escape(draft.direction_label) if draft.direction_label else _("home page")
+    page = server_text(draft.direction_label, LABEL_TEXT) if draft.direction_label else _("home page")
     tags = " · ".join(f"{k}={escape(v)}" for k, v in draft.utm.items()) or _("none")
     lines = [
         _("🔗 <b>Your referral link</b>"),
@@ -140,14 +157,36 @@ async def _show_builder(
     partner_keys: PartnerKeyRepository,
     services: Services,
 ) -> None:
+    """Save ``draft`` and show the builder; or, when its link would be too long, refuse it and keep the
+    draft saved before (and the step the user is in). Answers a button press, once."""
     linked = await require_cabinet(event, partner_keys, exchanger)
     if linked is None:
+        await _answer(event)
         return
-    await _save(state, draft)
     bot = event.bot
     assert bot is not None
     built = await _build(draft, linked, services, bot)
+    try:
+        check_link_length(built.site)
+    except LinkInputError as exc:
+        await _refuse(event, _input_error(exc.reason))
+        return
+    await _answer(event)
+    await _save(state, draft)
     await show(event, _builder_text(draft, built), _builder_keyboard(draft))
+
+
+async def _answer(event: Message | CallbackQuery) -> None:
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+
+
+async def _refuse(event: Message | CallbackQuery, text: str) -> None:
+    """An input error: an alert on a button press, a message (with a way back) on a typed value."""
+    if isinstance(event, CallbackQuery):
+        await event.answer(text, show_alert=True)
+    else:
+        await event.answer(text, reply_markup=_back_to_builder())
 
 
 async def link_command(
@@ -157,8 +196,6 @@ async def link_command(
     partner_keys: PartnerKeyRepository,
     services: Services,
 ) -> None:
-    if isinstance(event, CallbackQuery):
-        await event.answer()
     await state.clear()
     await _show_builder(event, state, LinkDraft(), exchanger, partner_keys, services)
 
@@ -186,7 +223,6 @@ async def link_action(
     elif action != "show":
         await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
         return
-    await callback.answer()
     await _show_builder(callback, state, draft, exchanger, partner_keys, services)
 
 
@@ -228,7 +264,7 @@ async def got_value(
             raise LinkInputError("format")
         draft.set_utm(name, clean_value(message.text or ""))
     except LinkInputError as exc:
-        await message.answer(_input_error(exc.reason), reply_markup=_back_to_builder())
+        await _refuse(message, _input_error(exc.reason))
         return
     await _show_builder(message, state, draft, exchanger, partner_keys, services)
 
@@ -260,7 +296,7 @@ async def got_custom(
         name, value = parse_custom_param(message.text or "")
         draft.add_custom(name, value)
     except LinkInputError as exc:
-        await message.answer(_input_error(exc.reason), reply_markup=_back_to_builder())
+        await _refuse(message, _input_error(exc.reason))
         return
     await _show_builder(message, state, draft, exchanger, partner_keys, services)
 
@@ -279,20 +315,32 @@ async def send_qr(
     partner_keys: PartnerKeyRepository,
     services: Services,
 ) -> None:
-    await callback.answer()
     linked = await require_cabinet(callback, partner_keys, exchanger)
     if linked is None:
+        await callback.answer()
         return
     bot = callback.bot
     assert bot is not None
     built = await _build(await _draft(state), linked, services, bot)
     target = built.bot_link if callback_data.action == "qrbot" else built.site
     if not target:
+        await callback.answer()
         return
+    try:
+        png = qr_png(check_link_length(target))
+    except LinkInputError as exc:
+        await callback.answer(_input_error(exc.reason), show_alert=True)
+        return
+    except DataOverflowError:
+        await callback.answer(
+            _("The link is too long for a QR code. Use shorter values or fewer parameters."), show_alert=True
+        )
+        return
+    await callback.answer()
+    # The caption is the link itself when it fits there (it always does within MAX_LINK_LENGTH).
+    caption = escape(target) if len(target) <= CAPTION_LIMIT else None
     await bot.send_photo(
-        chat_id_of(callback),
-        BufferedInputFile(qr_png(target), filename="referral-qr.png"),
-        caption=escape(target),
+        chat_id_of(callback), BufferedInputFile(png, filename="referral-qr.png"), caption=caption
     )
 
 
@@ -319,7 +367,6 @@ async def pick(
     services: Services,
     locale: str,
 ) -> None:
-    await callback.answer()
     catalogue = services.catalogue
     give, page = callback_data.give, max(callback_data.page, 0)
     try:
@@ -332,6 +379,7 @@ async def pick(
         else:
             currencies = await catalogue.give_currencies(exchanger, locale)
     except ExchangerError as exc:
+        await callback.answer()
         kb = InlineKeyboardBuilder()
         kb.button(text=_("🔄 Try again"), callback_data=callback_data)
         kb.button(text=_("⬅️ Back"), callback_data=LinkCb(action="show"))
@@ -344,28 +392,44 @@ async def pick(
         get_title = next((c.title for c, d in options if d == callback_data.direction), "")
         draft.direction_id = direction.id
         draft.direction_url = direction.url or None
-        draft.direction_label = f"{give_title} → {get_title}" if give_title and get_title else direction.id
+        label = f"{give_title} → {get_title}" if give_title and get_title else direction.id
+        draft.direction_label = shorten(" ".join(label.split()), LABEL_TEXT)
         await _show_builder(callback, state, draft, exchanger, partner_keys, services)
         return
 
+    await callback.answer()
     kb = InlineKeyboardBuilder()
     if give:
-        shown = options[page * PICK_PAGE : (page + 1) * PICK_PAGE]
-        for currency, direction_id in shown:
-            kb.button(text=currency.title[:40], callback_data=PickCb(give=give, direction=direction_id))
+        choices = [(c, PickCb(give=give, direction=direction_id)) for c, direction_id in options]
         text = _("🎯 What does the customer receive?")
-        total, back = len(options), PickCb()
+        back: LinkCb | PickCb = PickCb()
     else:
-        shown = currencies[page * PICK_PAGE : (page + 1) * PICK_PAGE]
-        for currency in shown:
-            kb.button(text=currency.title[:40], callback_data=PickCb(give=currency.id))
+        choices = [(c, PickCb(give=c.id)) for c in currencies]
         text = _("🎯 Link to an exchange direction. What does the customer give?")
-        total, back = len(currencies), LinkCb(action="show")
+        back = LinkCb(action="show")
+    # Only what a button can carry: an id with the separator, or too long for callback data, can't be.
+    choices = [(c, data) for c, data in ((c, _packed(cb)) for c, cb in choices) if data]
+    total = len(choices)
+    shown = choices[page * PICK_PAGE : (page + 1) * PICK_PAGE]
+    for currency, data in shown:
+        kb.button(text=_button_text(currency.title, currency.id), callback_data=data)
     nav = _pager(kb, give, page, total)
     kb.button(text=_("⬅️ Back"), callback_data=back)
     grid = [2] * (len(shown) // 2) + [1] * (len(shown) % 2)
     kb.adjust(*grid, *([nav] if nav else []), 1)
     await show(callback, text, kb.as_markup())
+
+
+def _packed(callback_data: PickCb) -> str | None:
+    try:
+        data = callback_data.pack()
+    except ValueError:
+        return None
+    return data if len(data.encode()) <= CALLBACK_DATA_LIMIT else None
+
+
+def _button_text(title: str, fallback: str) -> str:
+    return shorten(" ".join(title.split()), BUTTON_TEXT) or shorten(fallback, BUTTON_TEXT) or "?"
 
 
 def create_router() -> Router:
@@ -377,6 +441,6 @@ def create_router() -> Router:
     router.callback_query.register(send_qr, LinkCb.filter(F.action.in_({"qr", "qrbot"})))
     router.callback_query.register(link_action, LinkCb.filter())
     router.callback_query.register(pick, PickCb.filter())
-    router.message.register(got_value, LinkStates.value, F.text)
-    router.message.register(got_custom, LinkStates.custom, F.text)
+    router.message.register(got_value, LinkStates.value, TYPED_TEXT)
+    router.message.register(got_custom, LinkStates.custom, TYPED_TEXT)
     return router

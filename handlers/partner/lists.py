@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -19,11 +18,15 @@ from bot.partner.display import browser_label, params_text, utc_minute
 from bot.partner.export import exchanges_csv, mask_account, payouts_csv
 from bot.partner.periods import Period, PeriodError, PeriodKind, parse_range, preset, today_utc, unpack
 from bot.storage.repositories import PartnerKeyRepository
+from handlers.filters import TYPED_TEXT
 from handlers.partner.callbacks import ExportCb, PageCb, PartnerCb
 from handlers.partner.common import (
+    CODE_TEXT,
     amount_text,
     cancel_keyboard,
     chat_id_of,
+    fetch_for_screen,
+    fit_rows,
     money_text,
     partner_error_text,
     period_buttons,
@@ -32,6 +35,7 @@ from handlers.partner.common import (
     range_prompt,
     require_cabinet,
     retry_keyboard,
+    server_text,
 )
 from handlers.partner.states import ExportStates
 from handlers.replies import show
@@ -43,18 +47,24 @@ MAX_PAGE = 10_000
 # -- rows ------------------------------------------------------------------------------------------
 
 
+# Visitor-provided fields of a click (through the server) are cut to these, so a page always fits.
+REFERRER_TEXT = 120
+BROWSER_TEXT = 40
+PARAMS_TEXT = 200
+
+
 def click_row(click: PartnerClick) -> str:
-    lines = [f"🕒 {utc_minute(click.time)} · {escape(browser_label(click.browser))}"]
-    lines.append(
-        _("↩️ from: {referrer}").format(referrer=escape(click.referrer) if click.referrer else _("direct"))
-    )
+    browser = server_text(browser_label(click.browser), BROWSER_TEXT)
+    lines = [f"🕒 {utc_minute(click.time)} · {browser}"]
+    referrer = server_text(click.referrer, REFERRER_TEXT)
+    lines.append(_("↩️ from: {referrer}").format(referrer=referrer or _("direct")))
     if click.query_string:
-        lines.append(f"🔗 <code>{escape(params_text(click.query_string))}</code>")
+        lines.append(f"🔗 <code>{server_text(params_text(click.query_string), PARAMS_TEXT)}</code>")
     return "\n".join(lines)
 
 
 def exchange_status(exchange: PartnerExchange) -> str:
-    code = escape(exchange.status)
+    code = server_text(exchange.status, CODE_TEXT)
     if exchange.succeeded:
         return f"✅ {code}"
     return f"❌ {code}" if is_final_status(exchange.status) else f"⏳ {code}"
@@ -64,10 +74,10 @@ def exchange_row(exchange: PartnerExchange) -> str:
     accrued = _("accrued") if exchange.accrued else _("not accrued")
     return "\n".join(
         (
-            f"<b>#{escape(exchange.id)}</b> · {utc_minute(exchange.time)} · {exchange_status(exchange)}",
+            f"<b>#{server_text(exchange.id)}</b> · {utc_minute(exchange.time)} · {exchange_status(exchange)}",
             f"{money_text(exchange.give_amount, exchange.give_currency_code)} → "
             f"{money_text(exchange.get_amount, exchange.get_currency_code)}",
-            f"{escape(exchange.give_payment_system)} → {escape(exchange.get_payment_system)}",
+            f"{server_text(exchange.give_payment_system)} → {server_text(exchange.get_payment_system)}",
             _("Reward: {amount} · {accrued}").format(
                 amount=amount_text(exchange.partner_reward), accrued=accrued
             ),
@@ -92,9 +102,9 @@ def payout_row(payout: PartnerPayout) -> str:
         amount += f" ({money_text(payout.original_amount, payout.original_currency_code)})"
     return "\n".join(
         (
-            f"<b>#{escape(payout.id)}</b> · {utc_minute(payout.time)} · {payout_status(payout.status)}",
+            f"<b>#{server_text(payout.id)}</b> · {utc_minute(payout.time)} · {payout_status(payout.status)}",
             _("{amount} to <code>{account}</code>").format(
-                amount=amount, account=escape(mask_account(payout.account))
+                amount=amount, account=server_text(mask_account(payout.account))
             ),
         )
     )
@@ -168,21 +178,24 @@ async def show_page(
     partner_keys: PartnerKeyRepository,
 ) -> None:
     spec = LISTS[kind]
-    linked = await require_cabinet(event, partner_keys, exchanger)
-    if linked is None:
+    fetched = await fetch_for_screen(
+        event,
+        partner_keys,
+        exchanger,
+        lambda cabinet: spec.fetch(cabinet, PAGE_SIZE + 1, page * PAGE_SIZE),
+        PageCb(kind=kind, page=page),
+    )
+    if fetched is None:
         return
-    try:
-        items = await spec.fetch(linked.cabinet, PAGE_SIZE + 1, page * PAGE_SIZE)
-    except ExchangerError as exc:
-        await show(event, partner_error_text(exc), retry_keyboard(PageCb(kind=kind, page=page)))
-        return
+    items = fetched[1]
     has_next = len(items) > PAGE_SIZE
     items = items[:PAGE_SIZE]
     if not items:
         text = spec.title() + "\n\n" + (spec.empty() if page == 0 else _("No more records."))
     else:
         header = spec.title() + "\n" + _("Page {page}").format(page=page + 1)
-        text = "\n\n".join([header, *(spec.row(item) for item in items)])
+        # Every field of a row is bounded, so a page fits; fit_rows is the guarantee all the same.
+        text = fit_rows(header, [spec.row(item) for item in items])
     await show(event, text, _list_keyboard(kind, page, has_next))
 
 
@@ -359,5 +372,5 @@ def create_router() -> Router:
     router.callback_query.register(choose_export, ExportCb.filter(F.action == "choose"))
     router.callback_query.register(ask_export_range, ExportCb.filter(F.action == "custom"))
     router.callback_query.register(export_button, ExportCb.filter(F.action == "send"))
-    router.message.register(got_export_range, ExportStates.custom_range, F.text)
+    router.message.register(got_export_range, ExportStates.custom_range, TYPED_TEXT)
     return router

@@ -30,15 +30,22 @@ from bot.partner.account import (
 from bot.services import Services
 from bot.storage.repositories import PartnerKeyRepository
 from handlers.callbacks import NavCb
+from handlers.filters import TYPED_TEXT
 from handlers.partner.callbacks import PartnerCb
-from handlers.partner.common import cancel_keyboard, chat_id_of, partner_error_text
+from handlers.partner.common import cancel_keyboard, chat_id_of, partner_error_text, server_text
 from handlers.partner.states import LoginStates
 from handlers.replies import show
 
 log = logging.getLogger(__name__)
 
 MAX_LOGIN = 100
+MIN_KEY = 16
 MAX_KEY = 256
+
+
+def _looks_like_key(text: str) -> bool:
+    """One word of ``MIN_KEY``..``MAX_KEY`` characters: what an exchanger's API key looks like."""
+    return MIN_KEY <= len(text) <= MAX_KEY and not any(c.isspace() for c in text)
 
 
 def _methods_list(methods: tuple[str, ...]) -> str:
@@ -99,7 +106,11 @@ async def got_key(
     partner_keys: PartnerKeyRepository,
 ) -> None:
     raw = (message.text or "").strip()
-    REDACTOR.add(raw)
+    looks_like_key = _looks_like_key(raw)
+    if looks_like_key:
+        # Before anything could log it. Only a key-shaped value: anything else typed here would let
+        # anyone fill the redactor, or mask ordinary words in every log line.
+        REDACTOR.add(raw)
     with suppress(TelegramBadRequest):
         await message.delete()
     key = SecretStr(raw)
@@ -108,10 +119,12 @@ async def got_key(
         await state.clear()
         await message.answer(_("Let's start again: send /login."))
         return
-    secret = key.get_secret_value()
-    if not secret or len(secret) > MAX_KEY or any(c.isspace() for c in secret):
+    if not looks_like_key:
         await message.answer(
-            _("That does not look like an API key (one word, no spaces). Send the key again."),
+            _(
+                "That does not look like an API key (one word of {min}–{max} characters, no spaces). "
+                "Send the key again."
+            ).format(min=MIN_KEY, max=MAX_KEY),
             reply_markup=_key_step_keyboard(),
         )
         return
@@ -162,7 +175,7 @@ async def got_key(
     text = _(
         "✅ Key linked: login <code>{login}</code>, partner ID <b>{partner_id}</b>.\n"
         "Payouts also need <code>{payout_method}</code> ticked for the key."
-    ).format(login=escape(login), partner_id=escape(checked.partner_id), payout_method=PAYOUT_METHOD)
+    ).format(login=escape(login), partner_id=server_text(checked.partner_id), payout_method=PAYOUT_METHOD)
     if checked.missing:
         text += "\n\n" + _(
             "⚠️ The key lacks {methods}: the screens that need them will say so. Tick them on the "
@@ -214,6 +227,6 @@ def create_router() -> Router:
     router.message.register(logout, Command("logout"))
     router.callback_query.register(logout, PartnerCb.filter(F.screen == "logout"))
     router.callback_query.register(logout_confirmed, PartnerCb.filter(F.screen == "logout_yes"))
-    router.message.register(got_login, LoginStates.login, F.text)
-    router.message.register(got_key, LoginStates.key, F.text)
+    router.message.register(got_login, LoginStates.login, TYPED_TEXT)
+    router.message.register(got_key, LoginStates.key, TYPED_TEXT)
     return router

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -21,11 +20,14 @@ from bot.partner.periods import Period, PeriodError, PeriodKind, parse_range, pr
 from bot.partner.stats import PartnerStats, collect_stats
 from bot.services import Services
 from bot.storage.repositories import PartnerKeyRepository
+from handlers.filters import TYPED_TEXT
 from handlers.partner.callbacks import PartnerCb, StatsCb
 from handlers.partner.common import (
     amount_text,
     cancel_keyboard,
     chat_id_of,
+    fetch_for_screen,
+    listed,
     partner_error_text,
     period_buttons,
     period_label,
@@ -33,11 +35,13 @@ from handlers.partner.common import (
     range_prompt,
     require_cabinet,
     retry_keyboard,
+    server_text,
 )
 from handlers.partner.states import StatsStates
 from handlers.replies import show
 
 DEFAULT_PERIOD = PeriodKind.WEEK
+UTM_TEXT = 40  # utm_source and utm_campaign come from the visitors' links
 
 
 def _cb(period: Period, action: str = "show") -> StatsCb:
@@ -63,7 +67,7 @@ def stats_keyboard(period: Period) -> InlineKeyboardMarkup:
 def _source_label(source: str, campaign: str) -> str:
     if not source and not campaign:
         return _("no UTM tags")
-    return f"{escape(source or '—')} · {escape(campaign or '—')}"
+    return f"{server_text(source or '—', UTM_TEXT)} · {server_text(campaign or '—', UTM_TEXT)}"
 
 
 def render_stats(stats: PartnerStats, customers: list[tuple[str | None, int]]) -> str:
@@ -93,7 +97,8 @@ def render_stats(stats: PartnerStats, customers: list[tuple[str | None, int]]) -
         lines.append(_("No clicks in this period."))
     lines += ["", _("<b>Customers who started the bot through your links</b> (campaign tag: customers)")]
     if customers:
-        lines += [f"• {escape(tag) if tag else _('no tag')}: {count}" for tag, count in customers]
+        no_tag = _("no tag")
+        lines += listed([f"• {server_text(tag) if tag else no_tag}: {count}" for tag, count in customers])
     else:
         lines.append(_("None in this period."))
     return "\n".join(lines)
@@ -106,14 +111,12 @@ async def _show_stats(
     partner_keys: PartnerKeyRepository,
     services: Services,
 ) -> None:
-    linked = await require_cabinet(event, partner_keys, exchanger)
-    if linked is None:
+    fetched = await fetch_for_screen(
+        event, partner_keys, exchanger, lambda cabinet: collect_stats(cabinet, period), _cb(period)
+    )
+    if fetched is None:
         return
-    try:
-        stats = await collect_stats(linked.cabinet, period)
-    except ExchangerError as exc:
-        await show(event, partner_error_text(exc), retry_keyboard(_cb(period)))
-        return
+    linked, stats = fetched
     partner = partner_id_number(linked.partner_id)
     customers = (
         await customers_by_campaign(services.db, partner, period.start_time, period.end_time)
@@ -237,5 +240,5 @@ def create_router() -> Router:
     router.callback_query.register(stats_period, StatsCb.filter(F.action == "show"))
     router.callback_query.register(ask_range, StatsCb.filter(F.action == "custom"))
     router.callback_query.register(chart, StatsCb.filter(F.action == "chart"))
-    router.message.register(got_range, StatsStates.custom_range, F.text)
+    router.message.register(got_range, StatsStates.custom_range, TYPED_TEXT)
     return router

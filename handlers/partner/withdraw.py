@@ -15,8 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.exchanger.base import ExchangerPlatform
-from bot.exchanger.errors import ExchangerError
-from bot.exchanger.models import PartnerInfo, PayoutCurrency
+from bot.exchanger.models import PartnerInfo
 from bot.partner.payouts import (
     AccountError,
     Outcome,
@@ -32,15 +31,20 @@ from bot.partner.payouts import (
 from bot.services import Services
 from bot.storage.payouts import PayoutRequestRepository, PayoutState
 from bot.storage.repositories import PartnerKeyRepository
+from bot.text import shorten
 from handlers.callbacks import NavCb
+from handlers.filters import TYPED_TEXT
 from handlers.partner.callbacks import PartnerCb, WithdrawCb
 from handlers.partner.common import (
+    CALLBACK_DATA_LIMIT,
     amount_text,
+    balance_line,
     cancel_keyboard,
     chat_id_of,
-    partner_error_text,
-    require_cabinet,
-    retry_keyboard,
+    fetch_for_screen,
+    partner_info_for_screen,
+    payout_currency_lines,
+    server_text,
 )
 from handlers.partner.states import WithdrawStates
 from handlers.replies import show
@@ -56,23 +60,38 @@ def _unseal(partner_keys: PartnerKeyRepository, chat_id: int, sealed: str) -> st
     return partner_keys.box.decrypt(base64.b64decode(sealed), aad=f"payout-account:{chat_id}".encode())
 
 
-def _method_line(item: PayoutCurrency) -> str:
-    return _("• {title}: {amount} available, commission {commission}").format(
-        title=escape(item.title), amount=amount_text(item.amount), commission=escape(item.commission or "—")
-    )
+MAX_METHOD_BUTTONS = 20
+REFUSAL_TEXT = 300
+BUTTON_TEXT = 40
 
 
 def _currencies_text(info: PartnerInfo) -> str:
     lines = [
         _("💰 <b>Withdraw</b>"),
-        _("Balance: <b>{balance}</b> (minimum payout {minimum}).").format(
-            balance=amount_text(info.balance), minimum=amount_text(info.min_payout)
-        ),
-        _("The whole balance is paid out. Choose the currency:"),
+        balance_line(info),
+        _("The whole balance is paid out. Choose the currency (available · commission):"),
         "",
-        *(_method_line(item) for item in info.items),
+        *payout_currency_lines(info),
     ]
     return "\n".join(lines)
+
+
+def _method_buttons(kb: InlineKeyboardBuilder, info: PartnerInfo) -> int:
+    """A button per payout currency whose id fits in callback data; at most ``MAX_METHOD_BUTTONS``."""
+    count = 0
+    for item in info.items:
+        try:
+            data = WithdrawCb(action="pick", method=item.id).pack()
+        except ValueError:  # the id holds the callback data separator
+            continue
+        if len(data.encode()) > CALLBACK_DATA_LIMIT:
+            continue
+        label = shorten(" ".join(item.title.split()), BUTTON_TEXT) or shorten(item.id, BUTTON_TEXT) or "?"
+        kb.button(text=label, callback_data=data)
+        count += 1
+        if count == MAX_METHOD_BUTTONS:
+            break
+    return count
 
 
 async def withdraw(
@@ -84,14 +103,10 @@ async def withdraw(
     if isinstance(event, CallbackQuery):
         await event.answer()
     await state.clear()
-    linked = await require_cabinet(event, partner_keys, exchanger)
-    if linked is None:
+    fetched = await partner_info_for_screen(event, partner_keys, exchanger, PartnerCb(screen="wd"))
+    if fetched is None:
         return
-    try:
-        info = await linked.cabinet.partner_info()
-    except ExchangerError as exc:
-        await show(event, partner_error_text(exc), retry_keyboard(PartnerCb(screen="wd")))
-        return
+    info = fetched[1]
     kb = InlineKeyboardBuilder()
     if below_minimum(info):
         kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
@@ -101,12 +116,11 @@ async def withdraw(
         ).format(balance=amount_text(info.balance), minimum=amount_text(info.min_payout))
         await show(event, text, kb.as_markup())
         return
-    if not info.items:
+    if not _method_buttons(kb, info):
+        kb = InlineKeyboardBuilder()
         kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
         await show(event, _("The exchange offers no payout currencies right now."), kb.as_markup())
         return
-    for item in info.items:
-        kb.button(text=item.title[:40] or item.id, callback_data=WithdrawCb(action="pick", method=item.id))
     kb.button(text=_("✖️ Cancel"), callback_data=NavCb(action="cancel"))
     kb.adjust(1)
     await show(event, _currencies_text(info), kb.as_markup())
@@ -120,15 +134,10 @@ async def pick_currency(
     partner_keys: PartnerKeyRepository,
 ) -> None:
     await callback.answer()
-    linked = await require_cabinet(callback, partner_keys, exchanger)
-    if linked is None:
+    fetched = await partner_info_for_screen(callback, partner_keys, exchanger, callback_data.pack())
+    if fetched is None:
         return
-    try:
-        info = await linked.cabinet.partner_info()
-    except ExchangerError as exc:
-        await show(callback, partner_error_text(exc), retry_keyboard(callback_data.pack()))
-        return
-    item = find_method(info, callback_data.method)
+    item = find_method(fetched[1], callback_data.method)
     if item is None:
         await show(
             callback, _("This payout currency is no longer offered. Choose another one: /withdraw"), None
@@ -140,7 +149,7 @@ async def pick_currency(
     await show(
         callback,
         _("💰 Payout in <b>{title}</b>.\nSend the account (wallet, card or purse number) to pay to:").format(
-            title=escape(item.title)
+            title=server_text(item.title or item.id)
         ),
         cancel_keyboard(),
     )
@@ -169,9 +178,10 @@ def _review_text(data: dict, account: str) -> str:
     return "\n".join(
         (
             _("💰 <b>Check your payout request</b>"),
-            _("Currency: <b>{title}</b>").format(title=escape(data.get("title", ""))),
+            _("Currency: <b>{title}</b>").format(title=server_text(data.get("title") or data.get("method"))),
             _("Amount available: <b>{amount}</b>, commission {commission}").format(
-                amount=escape(amount_text(_decimal(amount))), commission=escape(data.get("commission") or "—")
+                amount=escape(amount_text(_decimal(amount))),
+                commission=server_text(data.get("commission") or "—"),
             ),
             _("Account: <code>{account}</code>").format(account=escape(account)),
             "",
@@ -212,7 +222,7 @@ def _result_text(result: PayoutResult) -> str:
         return _(
             "✅ Payout requested. Payout ID: <b>{payout_id}</b>.\n"
             "Keep it to reconcile; see its status in /payouts."
-        ).format(payout_id=escape(result.payout_id or ""))
+        ).format(payout_id=server_text(result.payout_id))
     if result.outcome is Outcome.REFUSED:
         return _("❌ The exchange refused the payout: {reason}").format(reason=refusal_text(result.refusal))
     if result.outcome is Outcome.UNKNOWN or result.state is PayoutState.UNKNOWN:
@@ -235,7 +245,7 @@ def refusal_text(text: str) -> str:
         return _("the account is empty.")
     if reason is RefusalReason.METHOD:
         return _("this payout currency is not available.")
-    return escape(plain(text)) or _("no reason given.")
+    return server_text(plain(text), REFUSAL_TEXT) or _("no reason given.")
 
 
 async def confirm(
@@ -265,17 +275,17 @@ async def confirm(
             await show(callback, text, _done_keyboard())
         return
     await callback.answer()
-    linked = await require_cabinet(callback, partner_keys, exchanger)
-    if linked is None:
-        return
     account = _unseal(partner_keys, chat_id, data["account"])
-    try:
-        result = await request_payout(
-            repo, linked.cabinet, chat_id, callback_data.key, data["method"], account
-        )
-    except ExchangerError as exc:
-        await show(callback, partner_error_text(exc), retry_keyboard(callback_data.pack()))
+    fetched = await fetch_for_screen(
+        callback,
+        partner_keys,
+        exchanger,
+        lambda cabinet: request_payout(repo, cabinet, chat_id, callback_data.key, data["method"], account),
+        callback_data.pack(),
+    )
+    if fetched is None:
         return
+    result = fetched[1]
     if result.outcome is not Outcome.ALREADY:
         await state.clear()
     await show(callback, _result_text(result), _done_keyboard())
@@ -295,5 +305,5 @@ def create_router() -> Router:
     router.callback_query.register(pick_currency, WithdrawCb.filter(F.action == "pick"))
     router.callback_query.register(edit_account, WithdrawCb.filter(F.action == "edit"))
     router.callback_query.register(confirm, WithdrawCb.filter(F.action == "confirm"))
-    router.message.register(got_account, WithdrawStates.account, F.text)
+    router.message.register(got_account, WithdrawStates.account, TYPED_TEXT)
     return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -61,6 +61,19 @@ def _form(**values: Any) -> dict[str, str]:
 def _check_limit(limit: int | None) -> None:
     if limit is not None and not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+
+
+def _all_pages(
+    list_page: Callable[..., Awaitable[list[T]]], method: str, page_size: int, **filters: Any
+) -> AsyncIterator[T]:
+    """Every item of a paged list call: ``list_page(**filters, limit=..., offset=...)`` page after page
+    (``iterate_offset_pages``), ``method`` naming the API method in errors."""
+    _check_limit(page_size)
+
+    async def page(limit: int, offset: int) -> list[T]:
+        return await list_page(**filters, limit=limit, offset=offset)
+
+    return iterate_offset_pages(page, page_size=page_size, method=method)
 
 
 def _order_ref(order_id: IdLike | None, order_hash: str | None) -> dict[str, str]:
@@ -256,19 +269,10 @@ class PremiumExchangerClient:
         status_history: bool = False,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[OrderRecord]:
-        _check_limit(page_size)
-
-        async def page(limit: int, offset: int) -> list[OrderRecord]:
-            return await self.list_orders(
-                start_time=start_time,
-                end_time=end_time,
-                ip=ip,
-                status_history=status_history,
-                limit=limit,
-                offset=offset,
-            )
-
-        return iterate_offset_pages(page, page_size=page_size, method="get_exchanges")
+        return _all_pages(
+            self.list_orders, "get_exchanges", page_size,
+            start_time=start_time, end_time=end_time, ip=ip, status_history=status_history,
+        )  # fmt: skip
 
     async def find_order_by_api_id(self, api_id: str | int, since: int) -> OrderRecord | None:
         wanted = str(api_id).strip()
@@ -306,14 +310,10 @@ class PremiumExchangerClient:
         ip: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[PartnerClick]:
-        _check_limit(page_size)
-
-        async def page(limit: int, offset: int) -> list[PartnerClick]:
-            return await self.partner_clicks(
-                start_time=start_time, end_time=end_time, ip=ip, limit=limit, offset=offset
-            )
-
-        return iterate_offset_pages(page, page_size=page_size, method="get_partner_links")
+        return _all_pages(
+            self.partner_clicks, "get_partner_links", page_size,
+            start_time=start_time, end_time=end_time, ip=ip,
+        )  # fmt: skip
 
     async def partner_exchanges(
         self,
@@ -349,19 +349,10 @@ class PremiumExchangerClient:
         status_history: bool = False,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[PartnerExchange]:
-        _check_limit(page_size)
-
-        async def page(limit: int, offset: int) -> list[PartnerExchange]:
-            return await self.partner_exchanges(
-                start_time=start_time,
-                end_time=end_time,
-                ip=ip,
-                status_history=status_history,
-                limit=limit,
-                offset=offset,
-            )
-
-        return iterate_offset_pages(page, page_size=page_size, method="get_partner_exchanges")
+        return _all_pages(
+            self.partner_exchanges, "get_partner_exchanges", page_size,
+            start_time=start_time, end_time=end_time, ip=ip, status_history=status_history,
+        )  # fmt: skip
 
     async def partner_payouts(
         self,
@@ -383,14 +374,9 @@ class PremiumExchangerClient:
         end_time: int | None = None,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[PartnerPayout]:
-        _check_limit(page_size)
-
-        async def page(limit: int, offset: int) -> list[PartnerPayout]:
-            return await self.partner_payouts(
-                start_time=start_time, end_time=end_time, limit=limit, offset=offset
-            )
-
-        return iterate_offset_pages(page, page_size=page_size, method="get_partner_payouts")
+        return _all_pages(
+            self.partner_payouts, "get_partner_payouts", page_size, start_time=start_time, end_time=end_time
+        )
 
     async def request_payout(self, method_id: IdLike, account: str) -> str:
         form = _form(method_id=method_id, account=account)
