@@ -42,5 +42,6 @@ def private_only(
     private.callback_query.filter(F.message.chat.type == "private")
     private.include_routers(*routers)
     root = Router(name=name)
-    root.include_routers(guard, private)
+    # Private traffic is nearly all of it: offer updates to the private routers first.
+    root.include_routers(private, guard)
     return root

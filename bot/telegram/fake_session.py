@@ -162,13 +162,15 @@ class FakeTelegramSession(BaseSession):
 
     def _check_limits(self, method: TelegramMethod[Any]) -> None:
         """Refuse what Telegram refuses, so tests meet the errors production would."""
-        text = getattr(method, "text", None)
-        caption = getattr(method, "caption", None)
+        # Look fields up by name: getattr on a missing pydantic field builds an exception, slowly.
+        fields = type(method).model_fields
+        text = method.text if "text" in fields else None  # type: ignore[attr-defined]
+        caption = method.caption if "caption" in fields else None  # type: ignore[attr-defined]
         if isinstance(text, str) and len(_visible(text)) > MAX_TEXT:
             raise TelegramBadRequest(method=method, message="Bad Request: message is too long")
         if isinstance(caption, str) and len(_visible(caption)) > MAX_CAPTION:
             raise TelegramBadRequest(method=method, message="Bad Request: message caption is too long")
-        markup = getattr(method, "reply_markup", None)
+        markup = method.reply_markup if "reply_markup" in fields else None  # type: ignore[attr-defined]
         if isinstance(markup, InlineKeyboardMarkup):
             buttons = [button for row in markup.inline_keyboard for button in row]
             if len(buttons) > MAX_BUTTONS:
@@ -199,7 +201,7 @@ class FakeTelegramSession(BaseSession):
         return result.as_(bot) if hasattr(result, "as_") else result
 
     def _raise_injected(self, method: TelegramMethod[Any]) -> None:
-        chat_id = getattr(method, "chat_id", None)
+        chat_id = method.chat_id if "chat_id" in type(method).model_fields else None  # type: ignore[attr-defined]
         for item in list(self._injected):
             if item.method == type(method).__name__ and item.chat_id in (None, chat_id):
                 self._injected.remove(item)
