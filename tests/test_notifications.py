@@ -33,16 +33,9 @@ from bot.telegram.fake_session import FakeTelegramSession, ShownMessage
 from bot.web import start_web_server
 from handlers.callbacks import OrderCb
 from tests.conftest import make_settings
+from tests.sandbox_forms import FIELDS_102
 
 CHAT = 5001
-FIELDS_102 = {
-    "account1": "2200 7001 2345 6789",
-    "cfgive8": "IVAN PETROV",
-    "account2": "T" + "9" * 33,
-    "cfget2": "1",
-    "cf6": "client@example.com",
-    "cf12": "1",
-}
 _api_ids = itertools.count(int(1e9))
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.sandbox import SandboxExchanger, serve_forever
 from bot.sandbox.keys import DEMO, IP_LOCKED, NEWBIE, RESTRICTED, DemoKey
+from tests.sandbox_forms import FORM_102
 
 API = "/api/userapi/v1/"
 
@@ -239,19 +240,6 @@ async def test_fault_pages_are_one_shot_and_in_order(http: httpx.AsyncClient, sb
         json.loads(third.text)
     assert ok(await call(http, "test"))["user_id"] == 0
     assert len(sb.faults) == 0
-
-
-FORM_102 = {
-    "direction_id": "102",
-    "calc_amount": "10000",
-    "calc_action": "1",
-    "account1": "2200 7001 2345 6789",
-    "cfgive8": "IVAN PETROV",
-    "account2": "T" + "9" * 33,
-    "cfget2": "1",
-    "cf6": "client@example.com",
-    "cf12": "1",
-}
 
 
 async def test_fault_html_page_does_not_process_the_method(

@@ -10,20 +10,10 @@ from aiohttp import web
 
 from bot.sandbox import SandboxExchanger
 from bot.sandbox.keys import DEMO, PARTNER, DemoKey
+from tests.sandbox_forms import FORM_102
 
 API = "/api/userapi/v1/"
 
-FORM_102 = {
-    "direction_id": "102",
-    "calc_amount": "10000",
-    "calc_action": "1",
-    "account1": "2200 7001 2345 6789",
-    "cfgive8": "IVAN PETROV",
-    "account2": "T" + "9" * 33,
-    "cfget2": "1",
-    "cf6": "client@example.com",
-    "cf12": "1",
-}
 CARD = "4276380012345678"
 FORMS = {
     101: {"calc_amount": "0.01", "account2": CARD, "cfget1": "Ivan Petrov", "cf6": "a@b.cc"},

@@ -9,20 +9,10 @@ import httpx
 from bot.sandbox import SandboxExchanger
 from bot.sandbox.bids import SERVER_TZ
 from bot.sandbox.keys import DEMO, NEWBIE, PARTNER, DemoKey
+from tests.sandbox_forms import FORM_102
 
 API = "/api/userapi/v1/"
 DAY = 86400
-FORM_102 = {
-    "direction_id": "102",
-    "calc_amount": "10000",
-    "calc_action": "1",
-    "account1": "2200 7001 2345 6789",
-    "cfgive8": "IVAN PETROV",
-    "account2": "T" + "9" * 33,
-    "cfget2": "1",
-    "cf6": "client@example.com",
-    "cf12": "1",
-}
 
 
 async def call(
