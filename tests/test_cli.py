@@ -39,14 +39,17 @@ def _run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subpro
 
 
 def test_chat_talks_to_the_bot_through_pipes(tmp_path: Path) -> None:
-    result = _run(["chat"], tmp_path, stdin="1\n/help\n9\n/quit\n")
+    result = _run(["chat"], tmp_path, stdin="1\n5\n1\n10000\n\"1\n/help\n/quit\n")
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Hello, You!" in out
     assert "[1] 💱 Exchange" in out
     assert "Bitcoin BTC" in out  # button 1 pressed: live list from the embedded sandbox
+    assert "You give: Sberbank RUB" in out  # button 5 pressed
+    assert "From card" in out  # 10000 was an amount, not a button
+    assert "That is not a number" not in out
+    assert "Cardholder name" in out  # "1 was sent as the card number (text), not as button 1
     assert "/language: change the language" in out
-    assert "(no button 9" in out
     # The secret key was generated once, private to the owner.
     key_file = tmp_path / "data" / "secret.key"
     assert key_file.exists() and (key_file.stat().st_mode & 0o777) == 0o600

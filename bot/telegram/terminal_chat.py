@@ -99,15 +99,16 @@ class TerminalChat:
         return None if line == "" else line.rstrip("\n")
 
     async def handle(self, line: str) -> None:
+        """A number of a button shown presses it; `"` before a line sends it as typed (for an amount
+        like 1); anything else is sent as a message."""
         line = line.strip()
         if not line:
             return
-        if line.isdigit() and self.numbered:
-            index = int(line) - 1
-            if not 0 <= index < len(self.numbered):
-                self._print(f"  (no button {line}: type 1 to {len(self.numbered)})")
-                return
-            message, button = self.numbered[index]
+        if line.startswith('"'):
+            await self.client.send(line[1:].strip())
+            return
+        if line.isdigit() and 1 <= int(line) <= len(self.numbered):
+            message, button = self.numbered[int(line) - 1]
             if button.callback_data is None:
                 self._print(f"  (this button opens {button.url or 'a link'} in Telegram)")
                 return
@@ -117,8 +118,8 @@ class TerminalChat:
 
     async def run(self) -> None:
         unsubscribe = self.session.subscribe(self._on_event)
-        self._print("Offline chat with the bot. Type messages or /commands; type a number to press a button;")
-        self._print("/quit or Ctrl-D leaves.")
+        self._print("Offline chat with the bot. Type messages or /commands; a button's number presses it")
+        self._print('(start a line with " to send a small number as text); /quit or Ctrl-D leaves.')
         try:
             await self.client.send("/start")
             while (line := await self._read_line()) is not None:
