@@ -14,7 +14,7 @@ COPY handlers ./handlers
 COPY locales ./locales
 # Editable install keeps locales/ next to the code, where the bot looks for them.
 RUN pip install -e . \
- && pybabel compile -d locales -D messages \
+ && python -c "from bot.i18n import ensure_compiled; ensure_compiled()" \
  && useradd --create-home --uid 10001 bot \
  && mkdir -p /data && chown bot:bot /data
 

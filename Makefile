@@ -44,8 +44,9 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 # Compiled translations (.mo) are build output, not committed.
 translations: $(MO)
 
+# The bot compiles stale catalogues itself at start-up too; this is the same function.
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile --statistics -d locales -D messages -l $*
+	$(BIN)/python -c "from bot.i18n import ensure_compiled; ensure_compiled()"
 
 # After changing user-facing strings: re-extract and merge into every .po, then translate.
 translations-update: $(VENV)/.installed

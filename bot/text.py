@@ -80,6 +80,15 @@ def plain_text(raw: str | None) -> str:
     return parser.result()
 
 
+_TAG = re.compile(r"<[^>]+>")
+
+
+def visible_text(telegram_html_text: str) -> str:
+    """What Telegram counts of an HTML message (its 4096 / 1024 limits): the text without tags and
+    with entities decoded."""
+    return html.unescape(_TAG.sub("", telegram_html_text))
+
+
 def shorten(text: str, limit: int) -> str:
     """Keep both ends of a long value (an address, a card number) and elide the middle."""
     if len(text) <= limit:

@@ -7,9 +7,7 @@ terminal chat and the test suite's `BotClient` both run the production Dispatche
 
 from __future__ import annotations
 
-import html
 import itertools
-import re
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
@@ -33,15 +31,9 @@ from aiogram.methods import (
 )
 from aiogram.types import Chat, Document, InlineKeyboardMarkup, InputFile, Message, PhotoSize, User
 
+from bot.text import visible_text
+
 MAX_TEXT, MAX_CAPTION, MAX_BUTTONS, MAX_CALLBACK_DATA = 4096, 1024, 100, 64
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _visible(html_text: str) -> str:
-    """What Telegram counts: the text after HTML parsing."""
-    return html.unescape(_TAG.sub("", html_text))
-
-
 BOT_USER = User(id=7000000001, is_bot=True, first_name="Exchanger", username="exchanger_demo_bot")
 FAKE_TOKEN = "7000000001:AAFakeTokenForTheOfflineChatAndTests0"
 
@@ -166,9 +158,9 @@ class FakeTelegramSession(BaseSession):
         fields = type(method).model_fields
         text = method.text if "text" in fields else None  # type: ignore[attr-defined]
         caption = method.caption if "caption" in fields else None  # type: ignore[attr-defined]
-        if isinstance(text, str) and len(_visible(text)) > MAX_TEXT:
+        if isinstance(text, str) and len(visible_text(text)) > MAX_TEXT:
             raise TelegramBadRequest(method=method, message="Bad Request: message is too long")
-        if isinstance(caption, str) and len(_visible(caption)) > MAX_CAPTION:
+        if isinstance(caption, str) and len(visible_text(caption)) > MAX_CAPTION:
             raise TelegramBadRequest(method=method, message="Bad Request: message caption is too long")
         markup = method.reply_markup if "reply_markup" in fields else None  # type: ignore[attr-defined]
         if isinstance(markup, InlineKeyboardMarkup):

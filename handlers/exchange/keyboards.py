@@ -13,6 +13,7 @@ from bot.exchange.draft import ExchangeDraft
 from bot.exchanger.models import CalcAction, Direction, FieldSpec, FieldType
 from bot.money import format_plain
 from bot.text import plain_text, shorten
+from handlers import keyboards
 from handlers.callbacks import NavCb
 from handlers.exchange import callbacks as cb
 from handlers.exchange.callbacks import ExCb
@@ -135,7 +136,7 @@ def summary_keyboard(draft: ExchangeDraft, has_fields: bool) -> InlineKeyboardMa
 
 
 def retry_keyboard(draft: ExchangeDraft, action: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(_("🔄 Try again"), draft.flow, action), _cancel()]])
+    return keyboards.retry(ExCb(flow=draft.flow, a=action).pack())
 
 
 def edit_list_keyboard(direction: Direction, draft: ExchangeDraft) -> InlineKeyboardMarkup:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
-from html import escape, unescape
+from html import escape
 from typing import TypeVar
 
 from aiogram.filters.callback_data import CallbackData
@@ -27,7 +26,7 @@ from bot.money import format_amount
 from bot.partner.account import LinkedCabinet, open_cabinet
 from bot.partner.periods import Period, PeriodKind
 from bot.storage.repositories import PartnerKeyRepository
-from bot.text import shorten
+from bot.text import shorten, visible_text
 from handlers.callbacks import MenuCb, NavCb
 from handlers.partner.callbacks import PartnerCb
 from handlers.replies import show
@@ -44,13 +43,12 @@ SHORT_TEXT = 64  # ids, statuses, titles, commissions
 CODE_TEXT = 16  # currency codes
 AMOUNT_TEXT = 40
 MAX_LISTED = 20  # payout currencies, campaign tags: at most this many lines
-_TAG = re.compile(r"<[^>]+>")
 _MORE_ROOM = 60  # for the "…and N more." line
 
 
 def visible_length(html_text: str) -> int:
     """How many characters Telegram counts in an HTML message: the text without tags and entities."""
-    return len(unescape(_TAG.sub("", html_text)))
+    return len(visible_text(html_text))
 
 
 def server_text(value: object, limit: int = SHORT_TEXT) -> str:
@@ -190,12 +188,6 @@ def retry_keyboard(callback_data: CallbackData | str) -> InlineKeyboardMarkup:
     kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
     kb.button(text=_("✖️ Cancel"), callback_data=NavCb(action="cancel"))
     kb.adjust(1, 2)
-    return kb.as_markup()
-
-
-def back_to_cabinet() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
     return kb.as_markup()
 
 
