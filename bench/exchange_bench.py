@@ -24,13 +24,13 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.config import Settings
-from bot.dispatcher import BOT_DEFAULTS, build_dispatcher
-from bot.sandbox import SandboxExchanger
-from bot.sandbox.keys import DEMO
-from bot.services import open_services
-from bot.telegram.bot_client import BotClient, Reply
-from bot.telegram.fake_session import FAKE_TOKEN, FakeTelegramSession
+from bot.app.config import Settings
+from bot.app.dispatcher import BOT_DEFAULTS, build_dispatcher
+from bot.app.wiring import open_services
+from bot.platforms.premiumexchanger.sandbox import SandboxExchanger
+from bot.platforms.premiumexchanger.sandbox.keys import DEMO
+from offline.bot_client import BotClient, Reply
+from offline.fake_session import FAKE_TOKEN, FakeTelegramSession
 
 CARD = "4276380012345678"
 TRC20 = "T" + "9" * 33
@@ -141,9 +141,10 @@ async def main(chats: int) -> None:
             )
             async with open_services(settings) as services:
                 dp = build_dispatcher(services)
-                before = sum(sandbox.requests.values())
+                before = sandbox.requests.copy()
                 elapsed, latencies, completed = await run(chats, dp, bot, full_exchange)
-                calls = sum(sandbox.requests.values()) - before
+                by_method = sandbox.requests - before
+                calls = sum(by_method.values())
     finally:
         await sandbox.stop()
     if completed != chats:
@@ -155,9 +156,11 @@ async def main(chats: int) -> None:
         f"   {calls / completed:.2f} upstream calls/order",
     )
     print(f"full stack at {len(latencies) / elapsed / ceiling:.0%} of the bare ceiling's updates/s")
+    per_order = ", ".join(f"{method} {count / completed:.2f}" for method, count in by_method.most_common())
+    print(f"upstream calls per order: {per_order}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--chats", type=int, default=200)
     asyncio.run(main(parser.parse_args().chats))

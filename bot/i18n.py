@@ -11,14 +11,12 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.config import SUPPORTED_LANGUAGES
+from bot.app.config import SUPPORTED_LANGUAGES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
-# Language codes the exchanger's API-LANG header expects.
-API_LOCALES = {"en": "en_US", "ru": "ru_RU"}
 
 
 def ensure_compiled(locales_dir: Path = LOCALES_DIR) -> None:
@@ -51,7 +49,7 @@ def language_from_user(user: User | None) -> str | None:
 class ChatLanguageMiddleware(I18nMiddleware):
     """The chat's stored language, else the Telegram user's, else DEFAULT_LANGUAGE.
 
-    Also hands handlers `locale` and an `exchanger` that asks the site for texts in that language.
+    Also hands handlers the chat's `locale`: services take it to ask the platform for texts in it.
     """
 
     async def __call__(
@@ -63,8 +61,6 @@ class ChatLanguageMiddleware(I18nMiddleware):
         locale = await self.get_locale(event=event, data=data)
         data["locale"] = locale
         data[self.i18n_key or "i18n"] = self.i18n
-        if (base := data.get("exchanger_base")) is not None:
-            data["exchanger"] = base.scoped(lang=API_LOCALES.get(locale, locale))
         with self.i18n.context(), self.i18n.use_locale(locale):
             return await handler(event, data)
 

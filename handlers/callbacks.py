@@ -2,6 +2,9 @@
 
 from aiogram.filters.callback_data import CallbackData
 
+# The bot's own order ids are SQLite row ids; anything outside this range is forged.
+MAX_ORDER_NUMBER = 2**53
+
 
 class MenuCb(CallbackData, prefix="m"):
     item: str  # "main" | "help" | "language" | "exchange" | "orders" | "partner"
@@ -16,9 +19,13 @@ class NavCb(CallbackData, prefix="nav"):
 
 
 class OrderCb(CallbackData, prefix="o"):
-    """An order card and its actions. `bid_id` is the exchanger's order id; handlers must check that
-    the order belongs to the chat pressing the button (callback data can be forged)."""
+    """An order card and its actions. ``n`` is the bot's own (local) order id, never the platform's.
+    Callback data can be forged: handlers check ``n`` is in range and the order belongs to the chat."""
 
-    action: str  # "open" | "refresh" | "paid" | "cancel" | "cancel_yes" | "list"
-    bid_id: int = 0
+    action: str  # see handlers.orders.ACTIONS, and "list"
+    n: int = 0
     page: int = 0
+
+    @property
+    def order_in_range(self) -> bool:
+        return 1 <= self.n <= MAX_ORDER_NUMBER

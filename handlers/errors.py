@@ -9,15 +9,18 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.exchanger.errors import ExchangerError
+from bot.domain.errors import ExchangerError
 from bot.i18n import language_from_user
+from bot.storage.repositories import ChatSettingsRepository
 from handlers import keyboards
 from handlers.upstream import upstream_error_text
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(event: ErrorEvent, bot: Bot, i18n: I18n, chat_settings=None) -> bool:
+async def on_error(
+    event: ErrorEvent, bot: Bot, i18n: I18n, chat_settings: ChatSettingsRepository | None = None
+) -> bool:
     update = event.update
     exc = event.exception
     if isinstance(exc, ExchangerError):

@@ -4,13 +4,14 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.capabilities import PlatformInfo
 from handlers import keyboards
 
 
-async def unknown_message(message: Message) -> None:
+async def unknown_message(message: Message, platform_info: PlatformInfo, site_url: str) -> None:
     await message.answer(
         _("I did not understand that. Please use the buttons, or send /help."),
-        reply_markup=keyboards.main_menu(),
+        reply_markup=keyboards.main_menu(platform_info, site_url),
     )
 
 

@@ -1,22 +1,53 @@
 """Inline keyboards. Built inside handlers, so labels are translated for the current chat."""
 
-from aiogram.types import InlineKeyboardMarkup
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.capabilities import PlatformInfo
 from bot.i18n import LANGUAGE_NAMES
 from handlers.callbacks import LanguageCb, MenuCb, NavCb
 
 
-def main_menu() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("💱 Exchange"), callback_data=MenuCb(item="exchange"))
-    kb.button(text=_("📋 My orders"), callback_data=MenuCb(item="orders"))
-    kb.button(text=_("🤝 Partner cabinet"), callback_data=MenuCb(item="partner"))
-    kb.button(text=_("🌐 Language"), callback_data=MenuCb(item="language"))
-    kb.button(text=_("❓ Help"), callback_data=MenuCb(item="help"))
-    kb.adjust(1, 2, 2)
-    return kb.as_markup()
+def linkable(url: str | None) -> bool:
+    """Telegram refuses URL buttons to loopback and private hosts (a sandbox's): show those as text."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.hostname == "localhost":
+        return False
+    try:
+        return ip_address(parts.hostname).is_global
+    except ValueError:
+        return True
+
+
+def main_menu(info: PlatformInfo, site_url: str = "") -> InlineKeyboardMarkup:
+    """What this platform serves: the exchange and orders where the bot takes orders, else a link to
+    the site; the partner cabinet where there is one; language and help always."""
+    cabinet = InlineKeyboardButton(text=_("🤝 Partner cabinet"), callback_data=MenuCb(item="partner").pack())
+    rows: list[list[InlineKeyboardButton]] = []
+    if info.has_customer_flow:
+        rows.append(
+            [InlineKeyboardButton(text=_("💱 Exchange"), callback_data=MenuCb(item="exchange").pack())]
+        )
+        orders = InlineKeyboardButton(text=_("📋 My orders"), callback_data=MenuCb(item="orders").pack())
+        rows.append([orders, cabinet] if info.has_partner_cabinet else [orders])
+    else:
+        if info.has_partner_cabinet:
+            rows.append([cabinet])
+        if linkable(site_url):
+            rows.append([InlineKeyboardButton(text=_("🌐 Exchange on the site"), url=site_url)])
+    rows.append(
+        [
+            InlineKeyboardButton(text=_("🌐 Language"), callback_data=MenuCb(item="language").pack()),
+            InlineKeyboardButton(text=_("❓ Help"), callback_data=MenuCb(item="help").pack()),
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def languages(current: str) -> InlineKeyboardMarkup:

@@ -2,37 +2,158 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from html import escape
-from ipaddress import ip_address
-from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.exchanger.models import ActionMode, Order
-from bot.money import format_money, format_plain
+from bot.domain.capabilities import Capability, PlatformInfo
+from bot.domain.models import ActionAccess, ActionMode, DecisionReason, Order, OrderPhase, OrderStatus
+from bot.domain.money import format_money, format_plain, parse_decimal
+from bot.i18n import N_
+from bot.phases import PHASE_WORDS
 from bot.qr import qr_png
-from bot.text import telegram_html
-from handlers.callbacks import OrderCb
+from bot.storage.repositories import StoredOrder
+from bot.text import shorten, telegram_html
+from handlers.callbacks import MenuCb, OrderCb
+from handlers.keyboards import linkable
+
+MAX_NOTES = 3
+
+_REASON_WORDS = {
+    DecisionReason.AMOUNT_OUTSIDE_LIMITS: N_("The amount that arrived is outside the exchange's limits."),
+    DecisionReason.UNDERPAID: N_("Less arrived than the order expects."),
+    DecisionReason.OVERPAID: N_("More arrived than the order expects."),
+    DecisionReason.EXPIRED: N_("The order ran out of time while waiting for the decision."),
+}
 
 
-def linkable(url: str | None) -> bool:
-    """Telegram refuses URL buttons to loopback and private hosts (the sandbox's): show those as text."""
-    if not url:
-        return False
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.hostname == "localhost":
-        return False
-    try:
-        return ip_address(parts.hostname).is_global
-    except ValueError:
-        return True
-
-
-def _money(amount, code: str) -> str:  # type: ignore[no-untyped-def]
+def _money(amount: Decimal | None, code: str) -> str:
     return format_money(amount, code, exact=True) if amount is not None else "—"
+
+
+def stored_money(amount: str | None, code: str | None) -> str:
+    return format_money(parse_decimal(amount), code or "", exact=True) if amount else "—"
+
+
+def status_text(status: OrderStatus | None) -> str:
+    """The phase in the customer's words, with the platform's own title when it gives one (HTML)."""
+    if status is None:
+        return escape(_("not known yet"))
+    words = _(PHASE_WORDS[status.phase])
+    title = status.title.strip()
+    # A title that only repeats the platform's status code says nothing the phase's words don't.
+    if title and title.casefold() not in (words.casefold(), status.code.casefold()):
+        return f"{escape(words)} ({escape(shorten(title, 100))})"
+    return escape(words)
+
+
+def order_label(label: str) -> str:
+    return escape(shorten(label, 40))
+
+
+def _side(text: str, title: str) -> str:
+    return text + (f" ({escape(shorten(title, 60))})" if title else "")
+
+
+def _payment_lines(order: Order) -> list[str]:
+    payment = order.payment
+    if payment is None or order.is_final:
+        return []
+    lines = []
+    if instruction := telegram_html(payment.instruction, limit=2000):
+        lines.append(instruction)
+    if payment.amount is not None:
+        code = payment.currency_code or order.give_currency_code
+        lines.append(
+            _("Amount to pay: <code>{amount}</code> {code}").format(
+                amount=format_plain(payment.amount), code=escape(code)
+            )
+        )
+    if payment.network:
+        lines.append(_("Network: {network}").format(network=escape(payment.network)))
+    if payment.address:
+        lines.append(_("Address: <code>{address}</code>").format(address=escape(payment.address)))
+    if payment.tag:
+        lines.append(_("Tag / memo: <code>{tag}</code> (required!)").format(tag=escape(payment.tag)))
+    if payment.address and payment.network and payment.amount is not None:
+        lines.append(
+            _(
+                "⚠️ Send exactly this amount, in one transfer, on the {network} network. A different "
+                "amount or another network holds the order up."
+            ).format(network=escape(payment.network))
+        )
+    if payment.pay_url and not linkable(payment.pay_url):
+        lines.append(_("Pay here: {url}").format(url=escape(payment.pay_url)))
+    if payment.seconds_left is not None:
+        lines.append(_("⏳ Time left to pay: {left}").format(left=duration(payment.seconds_left)))
+    if payment.expires_at:
+        moment = datetime.fromtimestamp(payment.expires_at, UTC).strftime("%Y-%m-%d %H:%M")
+        lines.append(_("Pay before {time} UTC.").format(time=moment))
+    return lines
+
+
+def duration(seconds: int) -> str:
+    """``1 h 05 min``, ``29 min 40 s``, ``40 s`` (as of when the order was read)."""
+    seconds = max(seconds, 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("{hours} h {minutes:02d} min").format(hours=hours, minutes=minutes)
+    if minutes:
+        return _("{minutes} min {seconds:02d} s").format(minutes=minutes, seconds=secs)
+    return _("{seconds} s").format(seconds=secs)
+
+
+def _decision_lines(order: Order) -> list[str]:
+    """Why the exchange waits for the customer, in plain words, and what each way out means."""
+    lines = [
+        _("<b>The exchange needs your decision</b>"),
+        _(
+            "The order can't be carried out as it was quoted: for example, the amount you sent differs "
+            "from the order or is outside the allowed limits."
+        ),
+    ]
+    known = [_REASON_WORDS[r] for r in order.decision_reasons[:MAX_NOTES] if r in _REASON_WORDS]
+    lines.extend(_(words) for words in known)
+    others = [
+        telegram_html(r, limit=300) for r in order.decision_reasons[:MAX_NOTES] if r not in _REASON_WORDS
+    ]
+    if others := [r for r in others if r]:
+        lines.append(_("Reason given by the exchange: {reasons}").format(reasons="; ".join(others)))
+    if order.actions.continue_at_current_rate:
+        lines.append(
+            _(
+                "You can continue at the current rate: the amount you receive is recalculated for the "
+                "deposit that actually arrived."
+            )
+        )
+    if order.refund_address:
+        lines.append(
+            _(
+                "Otherwise the exchange's support settles it, and your deposit goes back to your refund "
+                "address."
+            )
+        )
+    else:
+        lines.append(_("Otherwise the exchange's support settles it with you."))
+    return lines
+
+
+def _transaction_lines(order: Order) -> list[str]:
+    lines = []
+    if order.give_tx_id:
+        lines.append(_("Your deposit: <code>{tx}</code>").format(tx=escape(shorten(order.give_tx_id, 120))))
+    if order.get_tx_id:
+        lines.append(_("Payout to you: <code>{tx}</code>").format(tx=escape(shorten(order.get_tx_id, 120))))
+    if order.refund_tx_id:
+        lines.append(
+            _("Refund to you: <code>{tx}</code>").format(tx=escape(shorten(order.refund_tx_id, 120)))
+        )
+    return lines
 
 
 def card_text(order: Order, note: str | None = None) -> str:
@@ -40,77 +161,138 @@ def card_text(order: Order, note: str | None = None) -> str:
     if note:
         lines += [note, ""]
     lines += [
-        _("<b>Order #{id}</b>").format(id=escape(order.id)),
-        _("Status: <b>{status}</b>").format(status=escape(order.status_title or order.status)),
-        _("You give: {amount}").format(amount=_money(order.give_amount, order.give_currency_code))
-        + (f" ({escape(order.give_payment_system)})" if order.give_payment_system else ""),
-        _("You receive: {amount}").format(amount=_money(order.get_amount, order.get_currency_code))
-        + (f" ({escape(order.get_payment_system)})" if order.get_payment_system else ""),
+        _("<b>Order #{id}</b>").format(id=order_label(order.label)),
+        _("Status: <b>{status}</b>").format(status=status_text(order.status)),
+        _side(
+            _("You give: {amount}").format(amount=_money(order.give_amount, order.give_currency_code)),
+            order.give_title,
+        ),
+        _side(
+            _("You receive: {amount}").format(amount=_money(order.get_amount, order.get_currency_code)),
+            order.get_title,
+        ),
     ]
-    actions = order.actions
-    if not order.is_final and actions.type != "finished":
-        payment = []
-        if instruction := telegram_html(actions.instruction, limit=2000):
-            payment.append(instruction)
-        if actions.pay_amount is not None:
-            payment.append(
-                _("Amount to pay: <code>{amount}</code> {code}").format(
-                    amount=format_plain(actions.pay_amount), code=escape(order.give_currency_code)
-                )
-            )
-        if actions.address:
-            payment.append(_("Address: <code>{address}</code>").format(address=escape(actions.address)))
-        if actions.dest_tag:
-            payment.append(
-                _("Tag / memo: <code>{tag}</code> (required!)").format(tag=escape(actions.dest_tag))
-            )
-        if actions.pay.mode is ActionMode.LINK and not linkable(actions.pay.url):
-            payment.append(_("Pay here: {url}").format(url=escape(actions.pay.url or "")))
-        if payment:
-            lines += ["", _("<b>How to pay</b>"), *payment]
+    if order.refund_address:
+        lines.append(_("Refund address: <code>{address}</code>").format(address=escape(order.refund_address)))
+    if order.status.phase is OrderPhase.NEEDS_DECISION:
+        lines += ["", *_decision_lines(order)]
+    if transactions := _transaction_lines(order):
+        lines += ["", *transactions]
+    notes = [telegram_html(text, limit=600) for text in order.notes[:MAX_NOTES]]
+    if notes := [n for n in notes if n]:
+        lines += ["", *notes]
+    if payment := _payment_lines(order):
+        lines += ["", _("<b>How to pay</b>"), *payment]
     if order.url and not linkable(order.url):
         lines += ["", _("Order page: {url}").format(url=escape(order.url))]
     return "\n".join(lines)
 
 
-def card_keyboard(order: Order) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    bid_id = int(order.id)
+def stored_card_text(stored: StoredOrder, note: str | None = None) -> str:
+    """The card from what the bot stored, when the exchange can't show the order right now."""
+    lines = [note, ""] if note else []
+    lines += [
+        _("<b>Order #{id}</b>").format(id=order_label(stored.label)),
+        _("Status: <b>{status}</b>").format(status=status_text(stored.status)),
+        _("You give: {amount}").format(amount=stored_money(stored.give_amount, stored.give_currency_code)),
+        _("You receive: {amount}").format(amount=stored_money(stored.get_amount, stored.get_currency_code)),
+    ]
+    return "\n".join(lines)
+
+
+def unreachable_text(label: str) -> str:
+    """An order the exchange created while its answer (with the secret to follow it) was lost."""
+    return _(
+        "⚠️ <b>Order #{id} can't be followed</b>\n\n"
+        "The exchange created your order, but its answer was lost on the way, so I can't follow it or "
+        "show you where to pay. <b>Please do not pay for it.</b> Nothing has been charged: the order "
+        "expires unpaid by itself.\n\nStart a new exchange instead: it takes a minute."
+    ).format(id=order_label(label))
+
+
+def unreachable_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("💱 New exchange"), callback_data=MenuCb(item="exchange").pack())],
+            [_list_button()],
+        ]
+    )
+
+
+def _api(access: ActionAccess, info: PlatformInfo, capability: Capability) -> bool:
+    return access.mode is ActionMode.API and info.serves(capability)
+
+
+def _link(access: ActionAccess) -> str | None:
+    return access.url if access.mode is ActionMode.LINK and linkable(access.url) else None
+
+
+def card_keyboard(order: Order, local_id: int, info: PlatformInfo) -> InlineKeyboardMarkup:
+    """Only the actions the order allows now, the way the platform allows them: through the API (a
+    button), on the site (a URL button), or not at all."""
+    rows: list[list[InlineKeyboardButton]] = []
     actions = order.actions
-    if not order.is_final and actions.type != "finished":
-        if actions.pay.mode is ActionMode.API:
-            kb.row(_button(_("✅ I have paid"), "paid", bid_id))
-        elif actions.pay.mode is ActionMode.LINK and linkable(actions.pay.url):
-            kb.row(InlineKeyboardButton(text=_("💳 Pay"), url=actions.pay.url))
-        if actions.cancel.mode is ActionMode.API:
-            kb.row(_button(_("✖️ Cancel order"), "cancel", bid_id))
-        elif actions.cancel.mode is ActionMode.LINK and linkable(actions.cancel.url):
-            kb.row(InlineKeyboardButton(text=_("✖️ Cancel order"), url=actions.cancel.url))
-    row = [_button(_("🔄 Refresh"), "refresh", bid_id)]
-    if linkable(order.url):
-        row.append(InlineKeyboardButton(text=_("🌐 Order page"), url=order.url))
-    kb.row(*row)
-    kb.row(_button(_("📋 My orders"), "list", 0))
-    return kb.as_markup()
+    if not order.is_final:
+        pay_url = order.payment.pay_url if order.payment is not None else None
+        if pay_url and linkable(pay_url):
+            rows.append([InlineKeyboardButton(text=_("💳 Pay"), url=pay_url)])
+        if _api(actions.mark_paid, info, Capability.MARK_PAID):
+            rows.append([_button(_("✅ I have paid"), "paid", local_id)])
+        elif (url := _link(actions.mark_paid)) and url != pay_url:
+            rows.append([InlineKeyboardButton(text=_("✅ I have paid"), url=url)])
+        if actions.continue_at_current_rate and info.serves(Capability.EMERGENCY_DECISION):
+            rows.append([_button(_("▶️ Continue at the current rate"), "continue", local_id)])
+        if _api(actions.cancel, info, Capability.CANCEL):
+            rows.append([_button(_("✖️ Cancel order"), "cancel", local_id)])
+        elif url := _link(actions.cancel):
+            rows.append([InlineKeyboardButton(text=_("✖️ Cancel order"), url=url)])
+    rows.append(refresh_row(local_id, order.url))
+    rows.append([_list_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def cancel_question_keyboard(bid_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.row(_button(_("Yes, cancel it"), "cancel_yes", bid_id), _button(_("No, keep it"), "refresh", bid_id))
-    return kb.as_markup()
+def refresh_row(local_id: int, url: str = "") -> list[InlineKeyboardButton]:
+    row = [_button(_("🔄 Refresh"), "refresh", local_id)]
+    if linkable(url):
+        row.append(InlineKeyboardButton(text=_("🌐 Order page"), url=url))
+    return row
 
 
-def _button(text: str, action: str, bid_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=OrderCb(action=action, bid_id=bid_id).pack())
+def stored_card_keyboard(local_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[refresh_row(local_id), [_list_button()]])
+
+
+def question_keyboard(action: str, local_id: int) -> InlineKeyboardMarkup:
+    """Yes / No for an action that can't be undone (``action``: "cancel" or "continue")."""
+    yes = _("Yes, cancel it") if action == "cancel" else _("Yes, continue")
+    no = _("No, keep it") if action == "cancel" else _("No, wait")
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(yes, f"{action}_yes", local_id), _button(no, "refresh", local_id)]]
+    )
+
+
+def _button(text: str, action: str, local_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=OrderCb(action=action, n=local_id).pack())
+
+
+def _list_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("📋 My orders"), callback_data=OrderCb(action="list").pack())
 
 
 async def send_order_card(
-    bot: Bot, chat_id: int, order: Order, *, with_qr: bool = False, note: str | None = None
+    bot: Bot,
+    chat_id: int,
+    order: Order,
+    local_id: int,
+    info: PlatformInfo,
+    *,
+    with_qr: bool = False,
+    note: str | None = None,
 ) -> None:
     """The card as a new message; with the deposit address as a QR code first, when there is one."""
-    address = order.actions.address
+    address = order.payment.address if order.payment is not None else None
     if with_qr and address and not order.is_final:
-        photo = BufferedInputFile(qr_png(address), filename=f"order-{order.id}-address.png")
-        caption = _("QR code of the address for order #{id}").format(id=escape(order.id))
+        photo = BufferedInputFile(qr_png(address), filename=f"order-{local_id}-address.png")
+        caption = _("QR code of the address for order #{id}").format(id=order_label(order.label))
         await bot.send_photo(chat_id, photo, caption=caption)
-    await bot.send_message(chat_id, card_text(order, note), reply_markup=card_keyboard(order))
+    await bot.send_message(chat_id, card_text(order, note), reply_markup=card_keyboard(order, local_id, info))

@@ -1,4 +1,4 @@
-"""/start, /help and the main menu."""
+"""/start, /help and the main menu, offering only what the platform serves."""
 
 from html import escape
 
@@ -8,57 +8,68 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.capabilities import PlatformInfo
 from handlers import keyboards
 from handlers.callbacks import MenuCb
+from handlers.commands import help_commands
 from handlers.replies import show
 
 
-def _greeting(first_name: str | None) -> str:
+def greeting(first_name: str | None, info: PlatformInfo, site_url: str) -> str:
     name = escape(first_name or "")
+    if info.has_customer_flow:
+        return _(
+            "👋 Hello, {name}!\n\n"
+            "I am the exchange service's assistant. Here you can exchange currencies at a live rate, "
+            "pay and follow your orders, and get a message whenever an order's status changes.\n\n"
+            "Choose what you want to do:"
+        ).format(name=name)
     return _(
         "👋 Hello, {name}!\n\n"
-        "I am the exchange service's assistant. Here you can exchange currencies at a live rate, "
-        "pay and follow your orders, and get a message whenever an order's status changes.\n\n"
+        "I am the exchange service's assistant for its partners: your balance, statistics, referred "
+        "exchanges and payouts, right here.\n\n"
+        "To exchange currencies, use the exchange's site: {site}\n\n"
         "Choose what you want to do:"
-    ).format(name=name)
+    ).format(name=name, site=escape(site_url))
 
 
-def help_text() -> str:
-    return _(
-        "<b>How to use this bot</b>\n\n"
-        "Press the buttons under my messages, or type a command:\n"
-        "/start: the main menu\n"
-        "/exchange: start an exchange\n"
-        "/orders: your orders and their status\n"
-        "/partner: the partner cabinet (for the exchange's affiliates; /login links your key)\n"
-        "/language: change the language\n"
-        "/cancel: stop what you are doing and go back to the menu\n"
-        "/help: this message\n\n"
-        "If a button stops working, send /start to get a fresh menu."
-    )
+def help_text(info: PlatformInfo, site_url: str) -> str:
+    lines = [_("<b>How to use this bot</b>\n\nPress the buttons under my messages, or type a command:")]
+    lines += [f"/{command}: {escape(_(description))}" for command, description in help_commands(info)]
+    if not info.has_customer_flow:
+        lines += [
+            "",
+            _("To exchange currencies, use the exchange's site: {site}").format(site=escape(site_url)),
+        ]
+    lines += ["", _("If a button stops working, send /start to get a fresh menu.")]
+    return "\n".join(lines)
 
 
-async def start(message: Message, state: FSMContext) -> None:
+async def start(message: Message, state: FSMContext, platform_info: PlatformInfo, site_url: str) -> None:
     await state.clear()
+    first_name = message.from_user.first_name if message.from_user else None
     await message.answer(
-        _greeting(message.from_user.first_name if message.from_user else None),
-        reply_markup=keyboards.main_menu(),
+        greeting(first_name, platform_info, site_url),
+        reply_markup=keyboards.main_menu(platform_info, site_url),
     )
 
 
-async def main_menu(callback: CallbackQuery, state: FSMContext) -> None:
+async def main_menu(
+    callback: CallbackQuery, state: FSMContext, platform_info: PlatformInfo, site_url: str
+) -> None:
     await callback.answer()
     await state.clear()
-    await show(callback, _greeting(callback.from_user.first_name), keyboards.main_menu())
+    text = greeting(callback.from_user.first_name, platform_info, site_url)
+    await show(callback, text, keyboards.main_menu(platform_info, site_url))
 
 
-async def help_command(message: Message) -> None:
-    await message.answer(help_text(), reply_markup=keyboards.back_to_menu())
+async def help_command(message: Message, platform_info: PlatformInfo, site_url: str) -> None:
+    await message.answer(help_text(platform_info, site_url), reply_markup=keyboards.back_to_menu())
 
 
-async def help_button(callback: CallbackQuery) -> None:
+async def help_button(callback: CallbackQuery, platform_info: PlatformInfo, site_url: str) -> None:
     await callback.answer()
-    await show(callback, help_text(), keyboards.back_to_menu())
+    await show(callback, help_text(platform_info, site_url), keyboards.back_to_menu())
 
 
 def create_router() -> Router:

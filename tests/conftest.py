@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from aiogram import Bot, Dispatcher
 
-from bot.config import Settings
-from bot.dispatcher import BOT_DEFAULTS, build_dispatcher
-from bot.sandbox import SandboxExchanger
-from bot.sandbox.keys import DEMO
-from bot.services import Services, open_services
-from bot.telegram.bot_client import BotClient
-from bot.telegram.fake_session import FAKE_TOKEN, FakeTelegramSession
+from bot.app.config import Settings
+from bot.app.dispatcher import BOT_DEFAULTS, build_dispatcher
+from bot.app.wiring import Services, open_services
+from bot.platforms.premiumexchanger.sandbox import SandboxExchanger
+from bot.platforms.premiumexchanger.sandbox.keys import DEMO
+from offline.bot_client import BotClient
+from offline.fake_session import FAKE_TOKEN, FakeTelegramSession
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -29,19 +28,6 @@ async def sandbox() -> AsyncIterator[SandboxExchanger]:
         yield exchanger
     finally:
         await exchanger.stop()
-
-
-@pytest.fixture
-def sb(sandbox: SandboxExchanger) -> SandboxExchanger:
-    """Short name used by the sandbox's own tests."""
-    return sandbox
-
-
-@pytest.fixture
-async def http(sandbox: SandboxExchanger) -> AsyncIterator[httpx.AsyncClient]:
-    """Raw HTTP to the sandbox's API, for tests of the sandbox itself."""
-    async with httpx.AsyncClient(base_url=sandbox.url + "/api/userapi/v1/", timeout=10) as client:
-        yield client
 
 
 def make_settings(tmp_path: Path, exchanger_url: str | None, **overrides: object) -> Settings:

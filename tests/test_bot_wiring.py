@@ -8,10 +8,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
-from bot.dispatcher import build_dispatcher
-from bot.sandbox import SandboxExchanger
-from bot.services import Services, open_services
-from bot.telegram.bot_client import BotClient
+from bot.app.dispatcher import build_dispatcher
+from bot.app.wiring import Services, open_services
+from bot.platforms.premiumexchanger.sandbox import SandboxExchanger
+from offline.bot_client import BotClient
 from tests.conftest import make_settings
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.cli import run_telegram
-from bot.sandbox.keys import DEMO
+from bot.app.cli import run_telegram
+from bot.platforms.premiumexchanger.sandbox.keys import DEMO
 from tests.conftest import make_settings
 from tests.telegram_emulator import TelegramEmulator
 
@@ -49,7 +49,7 @@ def test_chat_talks_to_the_bot_through_pipes(tmp_path: Path) -> None:
     assert "From card" in out  # 10000 was an amount, not a button
     assert "That is not a number" not in out
     assert "Cardholder name" in out  # "1 was sent as the card number (text), not as button 1
-    assert "/language: change the language" in out
+    assert "/language: " in out  # /help answered through the pipe
     # The secret key was generated once, private to the owner.
     key_file = tmp_path / "data" / "secret.key"
     assert key_file.exists() and (key_file.stat().st_mode & 0o777) == 0o600
@@ -67,7 +67,10 @@ def test_run_without_token_starts_the_offline_chat(tmp_path: Path) -> None:
     [
         ({"EXCHANGER_URL": "ftp://example.com"}, "EXCHANGER_URL"),
         ({"BOT_TOKEN": "not-a-token-but-a-secret"}, "BOT_TOKEN"),
-        ({"EXCHANGER_URL": "https://example.com"}, "EXCHANGER_API_KEY"),
+        ({"EXCHANGER_URL": "https://example.com"}, "EXCHANGER_API_LOGIN"),
+        ({"EXCHANGER_URL": "https://example.com", "EXCHANGER_API_LOGIN": "bot"}, "EXCHANGER_API_KEY"),
+        ({"EXCHANGER_PLATFORM": "no-such-exchanger"}, "EXCHANGER_PLATFORM"),
+        ({"EXCHANGER_PLATFORM": "0trace", "EXCHANGER_URL": "https://example.com"}, "EXCHANGER_API_KEY"),
         ({"HTTP_PORT": "99999"}, "HTTP_PORT"),
         ({"DEFAULT_LANGUAGE": "de"}, "DEFAULT_LANGUAGE"),
     ],
@@ -140,3 +143,34 @@ async def test_run_polls_a_bot_api_server_and_sets_commands(tmp_path: Path, sand
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await emulator.stop()
+
+
+def test_sandbox_command_serves_another_platform(tmp_path: Path) -> None:
+    from bot.platforms.registry import PLATFORMS
+
+    others = sorted(name for name in PLATFORMS if name != "premiumexchanger")
+    if not others:
+        pytest.skip("only one platform is registered")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--platform", others[0], "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if f"http://127.0.0.1:{port}" in line:
+                break
+        else:
+            pytest.fail(f"the {others[0]} sandbox never said where it listens")
+        with socket.create_connection(("127.0.0.1", port), timeout=10):
+            pass  # it listens there
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    unknown = _run(["sandbox", "--platform", "no-such-exchanger"], tmp_path)
+    assert unknown.returncode == 2 and "no-such-exchanger" in unknown.stderr

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.money import (
+from bot.domain.money import (
     THOUSANDS_SEPARATOR,
     AmountError,
     AmountErrorReason,
@@ -131,7 +131,7 @@ def test_format_money_and_plain():
 
 
 def test_absurd_magnitudes_still_format() -> None:
-    from bot.money import format_amount
+    from bot.domain.money import format_amount
 
     text = format_amount(Decimal("1E+40"), "RUB")
     assert text.replace("\u202f", "").startswith("1" + "0" * 40)

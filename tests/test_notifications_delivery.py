@@ -12,10 +12,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
+from bot.app.wiring import Services
 from bot.notifications import TEXT_KIND, build_notifications
 from bot.notifications.sender import Delivery
-from bot.sandbox import SandboxExchanger
-from bot.services import Services
+from bot.platforms.premiumexchanger.sandbox import SandboxExchanger
+from bot.platforms.premiumexchanger.statuses import status_of
 from tests.test_notifications import CHAT, FakeClock, place_order, session_of, texts
 
 OTHER_CHAT = 5002
@@ -80,8 +81,8 @@ async def test_blocked_user_marks_the_chat_inactive(
         lambda m: TelegramForbiddenError(method=m, message="Forbidden: bot was blocked by the user"),
         chat_id=CHAT,
     )
-    bid_id = await place_order(services)
-    sandbox.advance(bid_id)
+    placed = await place_order(services)
+    sandbox.advance(placed.bid_id)
     await notifications.tracker.poll_once()
     await notifications.notify(CHAT, TEXT_KIND, {"msgid": NOTE, "params": {"id": 9, "status": "z"}})
     await notifications.notify(OTHER_CHAT, TEXT_KIND, {"msgid": NOTE, "params": {"id": 3, "status": "ok"}})
@@ -92,7 +93,7 @@ async def test_blocked_user_marks_the_chat_inactive(
     assert sends_to(bot, CHAT) == 1 and texts(bot, CHAT) == []
     assert texts(bot, OTHER_CHAT) == ["🔔 Order #3: ok"]
     # Later changes of the chat's orders are recorded but not even queued.
-    sandbox.advance(bid_id)
+    sandbox.advance(placed.bid_id)
     await notifications.tracker.poll_once()
     assert notifications.tracker.last_changes == 1
     assert await notifications.outbox.pending_count(CHAT) == 0
@@ -134,28 +135,28 @@ async def test_notification_text_is_in_the_chat_language(
     await services.chat_settings.set_language(OTHER_CHAT, "en")
     russian = await place_order(services, CHAT)
     english = await place_order(services, OTHER_CHAT)
-    for bid_id in (russian, english):
-        sandbox.advance(bid_id)
-        sandbox.advance(bid_id)
+    for placed in (russian, english):
+        sandbox.advance(placed.bid_id)
+        sandbox.advance(placed.bid_id)
     await notifications.tracker.poll_once()
     await notifications.sender.drain()
-    for bid_id in (russian, english):
+    for placed in (russian, english):
         for _ in range(2):
-            sandbox.advance(bid_id)  # verify, success
+            sandbox.advance(placed.bid_id)  # verify, success
         await notifications.tracker.poll_once()
     await notifications.sender.drain()
 
     ru = session_of(bot).chat_messages(CHAT)
     assert [m.text.split("\n")[0] for m in ru] == [
-        f"🔔 Заявка №{russian}: Оплачена",
-        f"🔔 Заявка №{russian}: Заявка выполнена",
+        f"🔔 Заявка №{russian.bid_id}: Оплачена",
+        f"🔔 Заявка №{russian.bid_id}: Заявка выполнена",
     ]
     assert "✅ Заявка выполнена." in ru[-1].text
     assert ru[-1].button_labels() == ["Открыть заявку"]
     en = session_of(bot).chat_messages(OTHER_CHAT)
     assert [m.text.split("\n")[0] for m in en] == [
-        f"🔔 Order #{english}: Order is paid",
-        f"🔔 Order #{english}: The order is completed",
+        f"🔔 Order #{english.bid_id}: Order is paid",
+        f"🔔 Order #{english.bid_id}: The order is completed",
     ]
     assert en[-1].button_labels() == ["Open order"]
 
@@ -172,9 +173,10 @@ async def test_generic_notifications_are_escaped_and_translated(services: Servic
 
 async def test_status_titles_from_the_server_are_escaped(services: Services, bot: Bot) -> None:
     notifications = build_notifications(services, bot, clock=FakeClock())
-    bid_id = await place_order(services)
-    notifications.statuses.titles.learn("en_US", "verify", "<i>Checking</i> & co")
-    assert await notifications.statuses.record(bid_id, "verify", "ignored", title_lang="xx")
+    placed = await place_order(services)
+    notifications.statuses.titles.learn("en", "verify", "<i>Checking</i> & co")
+    verify = status_of("verify", "ignored")
+    assert await notifications.statuses.record(placed.local_id, verify, title_lang="xx")
     await notifications.sender.drain()
-    assert texts(bot)[0].startswith(f"🔔 Order #{bid_id}: &lt;i&gt;Checking&lt;/i&gt; &amp; co")
+    assert texts(bot)[0].startswith(f"🔔 Order #{placed.bid_id}: &lt;i&gt;Checking&lt;/i&gt; &amp; co")
     assert isinstance(notifications.sender.deliveries[0], Delivery)

@@ -1,12 +1,16 @@
-"""The partner cabinet through the production Dispatcher, against the sandbox's partner data.
+"""The partner cabinet through the production Dispatcher, against the PremiumExchanger sandbox's
+partner data.
 
 Expected figures are computed here from the sandbox's own records (``sandbox.partners``), with period
-bounds worked out independently of bot/partner, for periods that need several API pages.
+bounds worked out independently of bot/partner, for periods that need several API pages. The cabinet
+itself knows no platform: what it offers follows ``PlatformInfo`` (a narrowed PremiumExchanger at the
+end shows the screens a platform lacks disappear).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
 import re
@@ -17,15 +21,29 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from aiogram import Bot
 
-from bot.exchanger.models import OrderRequest
-from bot.sandbox import SandboxExchanger
-from bot.sandbox.bids import exchange_item
-from bot.sandbox.keys import DEMO, NEWBIE, PARTNER, RESTRICTED
-from bot.services import Services
-from bot.telegram.bot_client import BotClient
+from bot.app.dispatcher import build_dispatcher
+from bot.app.wiring import Services
+from bot.domain.capabilities import Capability
+from bot.domain.models import OrderRequest
+from bot.partner.deeplink import encode_payload
+from bot.platforms.premiumexchanger.sandbox import SandboxExchanger
+from bot.platforms.premiumexchanger.sandbox.bids import exchange_item
+from bot.platforms.premiumexchanger.sandbox.keys import (
+    ALL_METHODS,
+    DEMO,
+    NEWBIE,
+    PARTNER,
+    RESTRICTED,
+    DemoKey,
+)
+from handlers.partner import partner_commands
+from offline.bot_client import BotClient
+from tests.sandbox_forms import FIELDS_102
 
 FAILED = {"cancel", "delete", "error"}
+PLATFORM = "premiumexchanger"
 
 
 def bounds(days_back: int) -> tuple[int, int]:
@@ -69,18 +87,23 @@ async def test_login_links_the_key_and_never_keeps_it_in_plaintext(
     caplog.set_level(logging.DEBUG)
     client = make_client(user_id=700001)
     first = await client.send("/login")
-    assert "login" in first.text and "/user-api/" in first.text
-    await client.send(PARTNER.login)
+    # The platform's fields in turn, and where its site makes keys (PlatformInfo.key_page).
+    assert "Step 1 of 2: send your <b>API login</b>" in first.text and "/user-api/" in first.text
+    login = await client.send(PARTNER.login)
+    assert not login.deleted, "the login is not a secret"
+    assert "Step 2 of 2: send your <b>API key</b>" in login.text and "I delete the message" in login.text
     reply = await link_key_step(client)
 
     assert [m.text for m in reply.deleted] == [PARTNER.key], "the message with the key is deleted at once"
     assert PARTNER.key not in [
         m.text for m in client.session.chat_messages(client.chat.id, include_user=True)
     ]
-    assert "Key linked: login <code>partner</code>, partner ID <b>7</b>" in reply.text
+    assert "Key linked: <code>partner</code>, partner ID <b>7</b>" in reply.text
+    assert "can't yet do" not in reply.text, "this key may do everything"
     assert PARTNER.key not in reply.text
-    linked = await services.partner_keys.load(client.chat.id)
-    assert linked is not None and linked.partner_id == 7 and linked.key.get_secret_value() == PARTNER.key
+    linked = await services.partner_credentials.load(client.chat.id, PLATFORM)
+    assert linked is not None and linked.partner_id == "7" and linked.label == "partner"
+    assert linked.credentials.get("key") == PARTNER.key and PARTNER.key not in repr(linked)
 
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
     assert PARTNER.key not in logged
@@ -90,33 +113,73 @@ async def test_login_links_the_key_and_never_keeps_it_in_plaintext(
         assert PARTNER.key.encode() not in path.read_bytes(), path
 
     shown = await client.send("/partner")
-    assert "partner" in shown.text and PARTNER.key not in shown.text
+    assert "Key: <code>partner</code>" in shown.text and PARTNER.key not in shown.text
 
 
 async def link_key_step(client: BotClient):
     return await client.send(PARTNER.key)
 
 
-async def test_wrong_key_explains_api_disabled_and_stays_in_the_key_step(make_client) -> None:
+async def test_wrong_key_is_refused_and_stays_in_the_key_step(make_client, services: Services) -> None:
     client = make_client(user_id=700002)
     await client.send("/login")
     await client.send(PARTNER.login)
     wrong = await client.send("not-the-right-key-123456")
-    assert "Api disabled" in wrong.text and "wrong" in wrong.text
+    assert "does not accept this key: the API login, API key may be wrong" in wrong.text
+    assert "Send your API key again" in wrong.text
     assert wrong.deleted, "even a wrong key is deleted"
+    assert await services.partner_credentials.load(client.chat.id, PLATFORM) is None
     right = await client.send(PARTNER.key)
     assert "Key linked" in right.text
 
 
-async def test_key_without_partner_methods_names_them(make_client, services: Services) -> None:
+async def test_an_exchange_failure_keeps_the_step_and_try_again_rechecks(
+    make_client, sandbox: SandboxExchanger, services: Services
+) -> None:
+    client = make_client(user_id=700012)
+    await client.send("/login")
+    await client.send(PARTNER.login)
+    for _attempt in range(3):  # the first call and its two retries
+        sandbox.faults.next("test", "http502")
+    failed = await client.send(PARTNER.key)
+    assert failed.deleted and len(sandbox.faults) == 0
+    assert "not answering" in failed.text and "Try again" in failed.text
+    assert await services.partner_credentials.load(client.chat.id, PLATFORM) is None
+    again = await client.click("🔄 Try again")
+    assert "Key linked: <code>partner</code>" in again.text
+    # The button served once: pressing it again does nothing.
+    stale = await client.click_data("pt:login_retry", client.last)
+    assert stale.callback_answer is not None and "no longer active" in (stale.callback_answer.text or "")
+
+
+async def test_key_without_the_summary_permission_names_it(make_client, services: Services) -> None:
     client = make_client(user_id=700003)
     await client.send("/login")
     await client.send(RESTRICTED.login)
     reply = await client.send(RESTRICTED.key)
-    for method in ("get_partner_info", "get_partner_links", "get_partner_exchanges", "add_partner_payout"):
-        assert f"<code>{method}</code>" in reply.text
-    assert "Tick them" in reply.text
-    assert await services.partner_keys.load(client.chat.id) is None
+    assert "Tick <code>get_partner_info</code>" in reply.text and "/user-api/" in reply.text
+    assert await services.partner_credentials.load(client.chat.id, PLATFORM) is None
+
+
+async def test_key_without_some_list_permissions_is_linked_and_says_what_to_tick(
+    make_client, sandbox: SandboxExchanger, services: Services
+) -> None:
+    methods = ALL_METHODS - {"get_partner_links", "get_partner_payouts"}
+    sandbox.keys["halfway"] = DemoKey("halfway", "halfway-key-55555555555555555555", 7, methods)
+    client = make_client(user_id=700013)
+    await client.send("/login")
+    await client.send("halfway")
+    reply = await client.send("halfway-key-55555555555555555555")
+    assert "Key linked: <code>halfway</code>" in reply.text and "can't yet do" in reply.text
+    assert "• see the clicks on your links: tick <code>get_partner_links</code>" in reply.text
+    assert "• see your payouts: tick <code>get_partner_payouts</code>" in reply.text
+    assert "get_partner_exchanges" not in reply.text
+    assert await services.partner_credentials.load(client.chat.id, PLATFORM) is not None
+    # The screen stays, and names the permission when used.
+    clicks = await client.send("/clicks")
+    assert (
+        "Tick <code>get_partner_links</code>" in clicks.text and "🔄 Try again" in client.last.button_labels()
+    )
 
 
 async def test_system_key_is_refused(make_client, services: Services) -> None:
@@ -124,35 +187,46 @@ async def test_system_key_is_refused(make_client, services: Services) -> None:
     await client.send("/login")
     await client.send(DEMO.login)
     reply = await client.send(DEMO.key)
-    assert "system" in reply.text
-    assert await services.partner_keys.load(client.chat.id) is None
+    assert "does not belong to a partner account" in reply.text
+    assert await services.partner_credentials.load(client.chat.id, PLATFORM) is None
 
 
 async def test_bad_login_stays_in_the_step(make_client) -> None:
     client = make_client(user_id=700005)
     await client.send("/login")
     reply = await client.send("two words")
-    assert "does not look like an API login" in reply.text
+    assert "does not look like your API login" in reply.text
     assert "Step 2 of 2" in (await client.send(PARTNER.login)).text
+    cyrillic = await client.send("ключ-ключ-ключ-ключ-ключ")
+    assert "only Latin letters" in cyrillic.text and cyrillic.deleted
 
 
 async def test_group_chat_is_refused_and_shows_no_partner_data(make_client, services: Services) -> None:
     group = make_client(user_id=700006, chat_id=-100700006, chat_type="group")
-    for command in ("/login", "/partner", "/stats", "/payouts", "/withdraw", "/link"):
+    for command in (
+        "/login",
+        "/partner",
+        "/stats",
+        "/clicks",
+        "/referrals",
+        "/payouts",
+        "/withdraw",
+        "/link",
+    ):
         reply = await group.send(command)
         assert "private chat" in reply.text, command
         assert "Balance" not in reply.text
-    for data in ("pt:home", "m:partner", "pts:show:m:0:0", "ptw:confirm:1:abc"):
+    for data in ("pt:home", "m:partner", "pts:show:m:0:0", "ptw:confirm:1:abc", "pt:login_retry"):
         reply = await group.click_data(data, group.last)
         assert reply.callback_answer is not None and reply.callback_answer.show_alert, data
         assert "private chat" in (reply.callback_answer.text or "")
         assert not reply.shown
-    assert await services.partner_keys.load(group.chat.id) is None
+    assert await services.partner_credentials.load(group.chat.id, PLATFORM) is None
 
 
 async def test_commands_without_a_key_explain_login(make_client) -> None:
     client = make_client(user_id=700008)
-    for command in ("/partner", "/stats", "/referrals", "/pexchanges", "/payouts", "/withdraw", "/link"):
+    for command in ("/partner", "/stats", "/clicks", "/pexchanges", "/payouts", "/withdraw", "/link"):
         reply = await client.send(command)
         assert "/login" in reply.text, command
 
@@ -164,7 +238,7 @@ async def test_logout_forgets_the_key_and_login_replaces_it(partner: BotClient, 
     await partner.send("/logout")
     reply = await partner.click("🚪 Yes, unlink it")
     assert "unlinked" in reply.text
-    assert await services.partner_keys.load(partner.chat.id) is None
+    assert await services.partner_credentials.load(partner.chat.id, PLATFORM) is None
     assert "/login" in (await partner.send("/stats")).text
 
 
@@ -179,7 +253,16 @@ async def test_partner_screen_matches_get_partner_info(partner: BotClient, sandb
     assert "Minimum payout: 10.00" in reply.text
     for item in info["items"]:
         assert f"• {item['title']}: {grouped(item['amount'])} · {item['comission']}" in reply.text
-    assert {"📊 Statistics", "💸 Payouts", "🔗 Referral link"} <= set(partner.last.button_labels())
+    assert {
+        "📊 Statistics",
+        "👣 Clicks",
+        "🔁 Exchanges",
+        "💸 Payouts",
+        "💰 Withdraw",
+        "🔗 Referral link",
+    } <= set(partner.last.button_labels())
+    assert "👥 Referrals" not in partner.last.button_labels(), "PremiumExchanger lists no registered clients"
+    assert "Commands: /stats /clicks /pexchanges /payouts /withdraw /link /logout" in reply.text
 
 
 async def test_stats_of_30_days_match_the_sandbox(partner: BotClient, sandbox: SandboxExchanger) -> None:
@@ -253,14 +336,16 @@ async def test_chart_is_a_png_and_an_empty_period_says_so(partner: BotClient, ma
     assert "nothing to draw" in empty.text and empty.sent[-1].file is None
 
 
-async def test_referrals_are_paged_newest_first(partner: BotClient, sandbox: SandboxExchanger) -> None:
+async def test_clicks_are_paged_newest_first(partner: BotClient, sandbox: SandboxExchanger) -> None:
     clicks = sorted(sandbox.partners.accounts[7].clicks, key=lambda c: c.id, reverse=True)
-    first = await partner.send("/referrals")
+    # /referrals, the command's name before the cabinet served other platforms, shows the same list.
+    assert (await partner.send("/referrals")).text == (await partner.send("/clicks")).text
+    first = await partner.send("/clicks")
     stamp = lambda c: datetime.fromtimestamp(c.time, UTC).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     assert first.text.count("🕒") == 8
     assert stamp(clicks[0]) in first.text and "rid=7" in first.text
     second = await partner.click("Older ▶️")
-    assert "Page 2" in second.text and stamp(clicks[8]) in second.text
+    assert "Page 2 of" in second.text and stamp(clicks[8]) in second.text
     assert "◀️ Newer" in partner.last.button_labels()
 
 
@@ -381,7 +466,7 @@ async def test_link_builder_utm_custom_params_and_rid_protection(
     partner: BotClient, services: Services
 ) -> None:
     reply = await partner.send("/link")
-    assert _link_of(reply.text) == services.exchanger_url + "/?rid=7"
+    assert _link_of(reply.text) == services.site_url + "/?rid=7"
     await partner.click("📣 Channel")
     await partner.click("utm_campaign")
     await partner.send("spring sale/ü&x=1")
@@ -446,33 +531,24 @@ async def test_deep_link_attributes_the_customer_and_reaches_create_bid(
     customer = make_client(user_id=800001, first_name="Cus")
     reply = await customer.send(f"/start {payload}")
     assert "Hello, Cus" in reply.text
-    attribution = await services.chat_settings.get_attribution(customer.chat.id)
-    assert attribution is not None and attribution.partner_id == 7 and attribution.campaign == "spring"
+    attribution = await services.chat_settings.get_attribution(customer.chat.id, PLATFORM)
+    assert attribution is not None and attribution.partner == "7" and attribution.campaign == "spring"
 
     # First partner wins: a later genuine link of another partner changes nothing.
-    from bot.partner.deeplink import encode_payload
-
-    await customer.send("/start " + encode_payload(services.signing_key, 9, "other"))
-    assert (await services.chat_settings.get_attribution(customer.chat.id)).partner_id == 7
+    await customer.send("/start " + encode_payload(services.link_signing_key, "9", "other"))
+    assert (await services.chat_settings.get_attribution(customer.chat.id, PLATFORM)).partner == "7"
 
     # A partner opening their own link is not their own referral.
     await partner.send(f"/start {payload}")
-    assert await services.chat_settings.get_attribution(partner.chat.id) is None
+    assert await services.chat_settings.get_attribution(partner.chat.id, PLATFORM) is None
 
     stats = await partner.send("/stats")
     assert "• spring: 1" in stats.text
 
-    request = OrderRequest(
-        direction_id="102",
-        amount=Decimal("10000"),
-        fields={
-            "account1": "2200 7001 2345 6789", "cfgive8": "IVAN PETROV", "account2": "T" + "9" * 33,
-            "cfget2": "1", "cf6": "client@example.com", "cf12": "1",
-        },
-    )  # fmt: skip
-    direction = await services.exchanger.get_direction("102")
-    placed = await services.order_placer.place(
-        services.exchanger, chat_id=customer.chat.id, api_id="900001", direction=direction, request=request
+    request = OrderRequest(direction_id="102", amount=Decimal("10000"), fields=FIELDS_102)
+    direction = await services.catalogue.direction(None, "102")
+    placed = await services.ordering.place(
+        chat_id=customer.chat.id, key=services.ordering.new_key(), direction=direction, request=request
     )
     assert sandbox.bids[int(placed.order.id)].partner_id == 7
 
@@ -491,7 +567,7 @@ async def test_forged_or_garbled_payload_is_ignored(
     customer = make_client(user_id=800100 + len(mangle))
     reply = await customer.send(f"/start {forged}")
     assert "Hello" in reply.text
-    assert await services.chat_settings.get_attribution(customer.chat.id) is None
+    assert await services.chat_settings.get_attribution(customer.chat.id, PLATFORM) is None
 
 
 async def test_the_cabinet_speaks_russian(make_client, sandbox: SandboxExchanger) -> None:
@@ -503,3 +579,52 @@ async def test_the_cabinet_speaks_russian(make_client, sandbox: SandboxExchanger
     assert "📈 График" in client.last.button_labels()
     home = await client.send("/partner")
     assert "Партнёрский кабинет" in home.text and "Тезер TRC20 USDT" in home.text
+
+
+# -- a platform that serves less -------------------------------------------------------------------
+
+NARROWED = frozenset({Capability.PARTNER_CLICKS, Capability.PAYOUT_REQUEST, Capability.REFERRAL_LINKS})
+
+
+@pytest.fixture
+def narrowed(services: Services, bot: Bot) -> BotClient:
+    """The PremiumExchanger adapter declaring no clicks, no payout request and no link builder, with a
+    payout page on its site: the Dispatcher is built for that."""
+    info = services.platform.info
+    services.platform.info = dataclasses.replace(  # type: ignore[misc]
+        info, capabilities=info.capabilities - NARROWED, payout_page="/partner-payouts/"
+    )
+    return BotClient(build_dispatcher(services), bot, user_id=700020)
+
+
+async def test_only_what_the_platform_serves_is_offered(narrowed: BotClient, services: Services) -> None:
+    commands = [command for command, _text in partner_commands(services.platform.info)]
+    assert commands == ["partner", "stats", "pexchanges", "payouts", "login", "logout"]
+    reply = await link_key(narrowed)
+    assert "Key linked" in reply.text
+    home = await narrowed.send("/partner")
+    labels = narrowed.last.button_labels()
+    assert {"📊 Statistics", "🔁 Exchanges", "💸 Payouts"} <= set(labels)
+    assert not {"👣 Clicks", "💰 Withdraw", "🔗 Referral link"} & set(labels)
+    assert "Commands: /stats /pexchanges /payouts /logout" in home.text
+    payout_page = services.site_url + "/partner-payouts/"
+    assert narrowed.find_button("💰 Withdraw on the site")[1].url == payout_page
+
+    # /withdraw says where on the site payouts are requested; the other screens don't exist.
+    withdraw = await narrowed.send("/withdraw")
+    assert "payout requests on its website" in withdraw.text and payout_page in withdraw.text
+    for command in ("/clicks", "/referrals", "/link"):
+        reply = await narrowed.send(command)
+        assert "did not understand" in reply.text, command
+    for data in ("pt:clk", "pt:wd", "pt:link", "ptl:clk:0:w:0:0:show", "ptk:show::0"):
+        reply = await narrowed.click_data(data, narrowed.last)
+        assert reply.callback_answer is not None and "no longer active" in (reply.callback_answer.text or "")
+
+    # Statistics without clicks: exchange figures only.
+    stats = await narrowed.send("/stats")
+    assert (
+        "Exchanges referred" in stats.text and "Clicks" not in stats.text and "Conversion" not in stats.text
+    )
+    payouts = await narrowed.send("/payouts")
+    assert "Your payouts" in payouts.text
+    assert narrowed.find_button("💰 Withdraw on the site")[1].url == payout_page

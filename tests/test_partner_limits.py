@@ -17,11 +17,11 @@ from segno import DataOverflowError
 
 from bot.logs import MAX_SECRETS, REDACTOR, SecretRedactor
 from bot.partner.links import MAX_LINK_LENGTH
-from bot.sandbox import SandboxExchanger
-from bot.sandbox.keys import PARTNER
-from bot.sandbox.partner import PayoutMethod
-from bot.sandbox.texts import T
-from bot.telegram.bot_client import BotClient
+from bot.platforms.premiumexchanger.sandbox import SandboxExchanger
+from bot.platforms.premiumexchanger.sandbox.keys import PARTNER
+from bot.platforms.premiumexchanger.sandbox.partner import PayoutMethod
+from bot.platforms.premiumexchanger.sandbox.texts import T
+from offline.bot_client import BotClient
 from tests.test_partner_bot import _link_of
 
 TAG = re.compile(r"<[^>]+>")
@@ -81,7 +81,7 @@ async def test_payouts_and_exchanges_with_huge_server_texts_fit(
     assert reply.text.count("<b>#") == len(sandbox.partners.accounts[7].payouts)
     assert "&lt;CCC" in reply.text
 
-    import bot.sandbox.methods as methods
+    import bot.platforms.premiumexchanger.sandbox.methods as methods
 
     real = methods.exchange_item
 
@@ -102,7 +102,7 @@ async def test_payouts_and_exchanges_with_huge_server_texts_fit(
 async def test_many_long_payout_currencies_fit_the_cabinet_and_withdraw(
     partner: BotClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.sandbox.partner as sandbox_partner
+    import bot.platforms.premiumexchanger.sandbox.partner as sandbox_partner
 
     many = {
         i: PayoutMethod(i, T(f"<u>Method {i} " + "x" * 300, f"Метод {i}"), Decimal(1), "USD", Decimal(1))
@@ -199,12 +199,12 @@ async def test_key_step_adds_only_key_shaped_values_to_the_log_redactor(make_cli
     await client.send(PARTNER.login)
     for word in ("order", "INFO", "partner_id", "short-key-15chr"):
         reply = await client.send(word)
-        assert "does not look like an API key" in reply.text, word
+        assert "does not look like your API key" in reply.text, word
         assert reply.deleted, "whatever is sent at the key step is deleted"
     assert REDACTOR.redact("INFO order partner_id short-key-15chr") == "INFO order partner_id short-key-15chr"
     # A key-shaped value is redacted from then on, whether or not the exchange accepts it.
     wrong = "not-the-right-key-abcdefgh"
-    assert "Api disabled" in (await client.send(wrong)).text
+    assert "does not accept this key" in (await client.send(wrong)).text
     assert REDACTOR.redact(f"key={wrong}") == "key=***"
 
 

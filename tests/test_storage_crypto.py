@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from bot.domain.capabilities import PartnerCredentials
 from bot.storage.crypto import (
     DecryptionError,
     SecretBox,
@@ -19,7 +20,7 @@ from bot.storage.crypto import (
     verify_secret,
 )
 from bot.storage.database import Database
-from bot.storage.repositories import LinkedKey, PartnerKeyRepository
+from bot.storage.repositories import LinkedCredentials, PartnerCredentialRepository
 
 PARTNER_KEY = "pk-Zq8vN3rT5wY7aB9cD1eF2gH4jK6mP0sX"
 
@@ -168,55 +169,62 @@ class TestVerifySecret:
             await second.close()
 
 
+def linked_key(login: str, key: str) -> PartnerCredentials:
+    return PartnerCredentials(PE, {"login": SecretStr(login), "key": SecretStr(key)}, label=login)
+
+
+PE = "premiumexchanger"
+
+
 class TestPartnerKeysAtRest:
-    async def test_file_bytes_do_not_contain_the_key(self, tmp_path: Path, box: SecretBox) -> None:
+    async def test_file_bytes_do_not_contain_the_key_or_login(self, tmp_path: Path, box: SecretBox) -> None:
         path = tmp_path / "bot.sqlite3"
         database = await Database.open(path)
         try:
-            repo = PartnerKeyRepository(database, box)
-            await repo.save(1001, "partner_login_visible", SecretStr(PARTNER_KEY), partner_id=7)
-            loaded = await repo.load(1001)
+            repo = PartnerCredentialRepository(database, box)
+            await repo.save(
+                1001, linked_key("partner_login_hidden", PARTNER_KEY), partner_id="partner-7-visible"
+            )
+            loaded = await repo.load(1001, PE)
             assert loaded is not None
-            assert loaded.key.get_secret_value() == PARTNER_KEY
+            assert loaded.credentials.get("key") == PARTNER_KEY
 
             content = database_file_bytes(path)
-            # The login is stored in clear: finding it proves the bytes scanned hold the row.
-            assert b"partner_login_visible" in content
-            assert PARTNER_KEY.encode() not in content
-            assert PARTNER_KEY.encode("utf-16-le") not in content
+            # The partner id is stored in clear: finding it proves the bytes scanned hold the row.
+            assert b"partner-7-visible" in content
+            for secret in (PARTNER_KEY, "partner_login_hidden"):
+                assert secret.encode() not in content
+                assert secret.encode("utf-16-le") not in content
         finally:
             await database.close()
 
     async def test_wrong_secret_on_load(self, db: Database, box: SecretBox) -> None:
-        await PartnerKeyRepository(db, box).save(1, "login", SecretStr(PARTNER_KEY), None)
-        other = PartnerKeyRepository(db, SecretBox.from_secret(generate_secret_key()))
+        await PartnerCredentialRepository(db, box).save(1, linked_key("login", PARTNER_KEY), None)
+        other = PartnerCredentialRepository(db, SecretBox.from_secret(generate_secret_key()))
         with pytest.raises(WrongSecretKey) as caught:
-            await other.load(1)
+            await other.load(1, PE)
         assert PARTNER_KEY not in str(caught.value)
-        # The login does not need the key.
-        assert await other.get_login(1) == "login"
 
     async def test_ciphertext_moved_to_another_chat_fails(self, db: Database, box: SecretBox) -> None:
-        repo = PartnerKeyRepository(db, box)
-        await repo.save(1, "victim", SecretStr(PARTNER_KEY), 7)
-        await repo.save(2, "attacker", SecretStr("attacker-own-key-000000000"), 8)
+        repo = PartnerCredentialRepository(db, box)
+        await repo.save(1, linked_key("victim", PARTNER_KEY), "7")
+        await repo.save(2, linked_key("attacker", "attacker-own-key-000000000"), "8")
         await db.execute(
             """
-            UPDATE partner_keys
-            SET key_ciphertext = (SELECT key_ciphertext FROM partner_keys WHERE chat_id = 1)
+            UPDATE partner_credentials
+            SET sealed = (SELECT sealed FROM partner_credentials WHERE chat_id = 1)
             WHERE chat_id = 2
             """
         )
         with pytest.raises(DecryptionError):
-            await repo.load(2)
-        loaded = await repo.load(1)
-        assert loaded is not None and loaded.key.get_secret_value() == PARTNER_KEY
+            await repo.load(2, PE)
+        loaded = await repo.load(1, PE)
+        assert loaded is not None and loaded.credentials.get("key") == PARTNER_KEY
 
-    async def test_linked_key_repr_hides_key(self, db: Database, box: SecretBox) -> None:
-        repo = PartnerKeyRepository(db, box)
-        await repo.save(1, "login", SecretStr(PARTNER_KEY), 7)
-        loaded = await repo.load(1)
-        assert isinstance(loaded, LinkedKey)
-        for text in (repr(loaded), str(loaded), f"{loaded}", repr(loaded.key)):
+    async def test_linked_credentials_repr_hides_key(self, db: Database, box: SecretBox) -> None:
+        repo = PartnerCredentialRepository(db, box)
+        await repo.save(1, linked_key("login", PARTNER_KEY), "7")
+        loaded = await repo.load(1, PE)
+        assert isinstance(loaded, LinkedCredentials)
+        for text in (repr(loaded), str(loaded), f"{loaded}", repr(loaded.credentials)):
             assert PARTNER_KEY not in text
-        assert "login" in repr(loaded)

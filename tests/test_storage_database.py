@@ -18,7 +18,7 @@ from bot.storage.migrations import (
     get_schema_version,
 )
 
-TABLES = {"meta", "fsm_state", "chat_settings", "partner_keys", "bids", "outbox"}
+TABLES = {"meta", "fsm_state", "chat_settings", "partner_credentials", "orders", "attributions", "outbox"}
 
 
 @pytest.fixture
@@ -80,8 +80,8 @@ class TestMigrations:
     async def test_fresh_database_gets_latest_schema(self, db: Database) -> None:
         assert await get_schema_version(db) == LATEST_VERSION == MIGRATIONS[-1].version
         assert TABLES <= await table_names(db)
-        indexes = {row["name"] for row in await db.fetchall("PRAGMA index_list(bids)")}
-        assert {"ix_bids_chat_created", "ix_bids_status"} <= indexes
+        indexes = {row["name"] for row in await db.fetchall("PRAGMA index_list(orders)")}
+        assert {"ix_orders_chat_created", "ix_orders_open"} <= indexes
 
     async def test_reopening_is_a_no_op(self, tmp_path: Path) -> None:
         path = tmp_path / "bot.sqlite3"

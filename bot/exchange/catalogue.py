@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from bot.exchanger.base import ExchangerPlatform
-from bot.exchanger.models import Currency, CurrencyLists, Direction, DirectionSummary
+from bot.domain.models import Currency, CurrencyLists, Direction, DirectionSummary
+from bot.platforms.base import Platform
 
 T = TypeVar("T")
 
@@ -76,34 +76,58 @@ class _TtlCache(Generic[T]):
             self._entries[key] = _Entry(value, self.clock() + self.ttl)
             return value
 
+    def forget(self, key: object) -> None:
+        self._entries.pop(key, None)
 
-class CatalogueCache:
-    """Currencies and directions per site language, for `ttl` seconds. Direction details (rates,
-    reserve, fields) are cached for a shorter `direction_ttl`, since they carry the live rate."""
+    def clear(self) -> None:
+        self._entries.clear()
 
-    def __init__(self, ttl: float = 60.0, direction_ttl: float = 10.0) -> None:
+
+class CatalogueService:
+    """The platform's currencies and directions per chat language, for ``ttl`` seconds. Direction
+    details (rates, reserve, fields) are cached for a shorter ``direction_ttl``: they carry the live rate."""
+
+    def __init__(self, platform: Platform, ttl: float = 60.0, direction_ttl: float = 10.0) -> None:
+        self.platform = platform
         self._currencies: _TtlCache[CurrencyLists] = _TtlCache(ttl)
         self._directions: _TtlCache[list[DirectionSummary]] = _TtlCache(ttl)
         self._direction: _TtlCache[Direction] = _TtlCache(direction_ttl)
 
-    async def currencies(self, exchanger: ExchangerPlatform, lang: str | None) -> CurrencyLists:
-        return await self._currencies.get(lang, exchanger.list_currencies)
+    async def currencies(self, locale: str | None) -> CurrencyLists:
+        return await self._currencies.get(locale, self.platform.customer(locale).currencies)
 
-    async def directions(self, exchanger: ExchangerPlatform, lang: str | None) -> list[DirectionSummary]:
-        return await self._directions.get(lang, exchanger.list_directions)
+    async def directions(self, locale: str | None) -> list[DirectionSummary]:
+        return await self._directions.get(locale, self.platform.customer(locale).directions)
 
-    async def direction(self, exchanger: ExchangerPlatform, lang: str | None, direction_id: str) -> Direction:
-        return await self._direction.get((lang, direction_id), lambda: exchanger.get_direction(direction_id))
+    async def direction(self, locale: str | None, direction_id: str) -> Direction:
+        customer = self.platform.customer(locale)
+        return await self._direction.get((locale, direction_id), lambda: customer.direction(direction_id))
 
-    async def give_currencies(self, exchanger: ExchangerPlatform, lang: str | None) -> list[Currency]:
+    def forget_direction(self, locale: str | None, direction_id: str) -> None:
+        """After the platform said the direction is gone: don't serve it from the cache."""
+        self._direction.forget((locale, direction_id))
+
+    def direction_gone(self, locale: str | None, direction_id: str) -> None:
+        """The platform says the direction is gone or closed: read it and the lists afresh (a closed
+        direction leaves the lists too), in every language."""
+        self.forget_direction(locale, direction_id)
+        self._directions.clear()
+        self._currencies.clear()
+
+    async def give_currencies(self, locale: str | None) -> list[Currency]:
         """Currencies that start at least one direction, in the site's order."""
-        directions = await self.directions(exchanger, lang)
+        directions = await self.directions(locale)
         starting = {d.give.id for d in directions}
-        return [c for c in (await self.currencies(exchanger, lang)).give if c.id in starting]
+        return [c for c in (await self.currencies(locale)).give if c.id in starting]
 
-    async def get_currencies(
-        self, exchanger: ExchangerPlatform, lang: str | None, give_id: str
-    ) -> list[tuple[Currency, str]]:
-        """(currency you receive, direction id) for every direction out of `give_id`."""
-        directions = await self.directions(exchanger, lang)
+    async def get_currencies(self, locale: str | None, give_id: str) -> list[tuple[Currency, str]]:
+        """(currency you receive, direction id) for every direction out of ``give_id``."""
+        directions = await self.directions(locale)
         return [(d.get, d.id) for d in directions if d.give.id == give_id]
+
+    async def titles(self, locale: str | None, direction_id: str) -> tuple[str, str]:
+        """(give title, get title) of a direction, "" when the list no longer has it."""
+        for summary in await self.directions(locale):
+            if summary.id == direction_id:
+                return summary.give.title, summary.get.title
+        return "", ""

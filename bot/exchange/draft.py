@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.exchanger.models import CalcAction, Quote
+from bot.domain.models import AmountSide, Quote
 from bot.storage.crypto import DecryptionError, SecretBox
 
 DRAFT_KEY = "exchange"
@@ -20,32 +20,31 @@ def new_flow_token() -> str:
     return secrets.token_hex(3)
 
 
-def new_api_id() -> str:
-    """The idempotency key of create_bid: numeric (the server requires it), unique per API login."""
-    return f"{time.time_ns() // 1000}{secrets.randbelow(1000):03d}"
-
-
 class QuoteSnapshot(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     give_amount: Decimal | None
-    give_amount_with_commission: Decimal | None
+    give_amount_with_fees: Decimal | None
     get_amount: Decimal | None
-    get_amount_with_commission: Decimal | None
+    get_amount_with_fees: Decimal | None
     give_code: str
     get_code: str
     taken_at: int
+    floating_rate: bool = False
+    give_usd: Decimal | None = None  # what the give amount is worth in US dollars, where the platform says
 
     @classmethod
     def of(cls, quote: Quote) -> QuoteSnapshot:
         return cls(
             give_amount=quote.give_amount,
-            give_amount_with_commission=quote.give_amount_with_commission,
+            give_amount_with_fees=quote.give_amount_with_fees,
             get_amount=quote.get_amount,
-            get_amount_with_commission=quote.get_amount_with_commission,
+            get_amount_with_fees=quote.get_amount_with_fees,
             give_code=quote.give_currency_code,
             get_code=quote.get_currency_code,
             taken_at=int(time.time()),
+            floating_rate=quote.floating_rate,
+            give_usd=quote.give_amount_usd,
         )
 
     def is_stale(self, max_age: int = 60) -> bool:
@@ -54,12 +53,12 @@ class QuoteSnapshot(BaseModel):
     @property
     def pays(self) -> Decimal | None:
         """What the customer sends, fees included."""
-        return self.give_amount_with_commission or self.give_amount
+        return self.give_amount_with_fees or self.give_amount
 
     @property
     def receives(self) -> Decimal | None:
         """What the customer gets, fees deducted."""
-        return self.get_amount_with_commission or self.get_amount
+        return self.get_amount_with_fees or self.get_amount
 
 
 class ExchangeDraft(BaseModel):
@@ -69,7 +68,7 @@ class ExchangeDraft(BaseModel):
     flow: str = Field(default_factory=new_flow_token)
     give_id: str | None = None
     direction_id: str | None = None
-    action: CalcAction = CalcAction.GIVE
+    side: AmountSide = AmountSide.GIVE
     amount: Decimal | None = None
     fields: dict[str, str] = Field(default_factory=dict)  # name -> value to post ("" = skipped)
     field_index: int = 0
@@ -77,7 +76,7 @@ class ExchangeDraft(BaseModel):
     page: int = 0
     offers: list[str] = Field(default_factory=list)  # remembered values shown as buttons right now
     quote: QuoteSnapshot | None = None
-    api_id: str | None = None
+    order_key: str | None = None  # the idempotency key of this draft's order, stored before the first send
 
     def dump(self, box: SecretBox, chat_id: int) -> dict[str, object]:
         public = self.model_dump(mode="json", exclude={"fields", "offers"})

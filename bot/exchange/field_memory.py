@@ -7,11 +7,30 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from bot.storage.crypto import DecryptionError, SecretBox
 from bot.storage.database import Database
 
 KEEP_PER_FIELD = 3
+
+
+def memory_name(name: str, pattern: str | None) -> str:
+    """The name a field's values are kept under: a field whose valid answers have a shape (an address
+    on one network) is kept apart per shape, so an address is offered only where it fits."""
+    if not pattern:
+        return name
+    return f"{name}#{hashlib.sha256(pattern.encode()).hexdigest()[:12]}"
+
+
+def fits(pattern: str | None, value: str) -> bool:
+    """Whether ``value`` matches the field's ``pattern`` in full (no pattern: anything fits)."""
+    if not pattern:
+        return True
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return True
 
 
 class FieldMemory:

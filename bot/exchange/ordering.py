@@ -1,10 +1,10 @@
 """Creating an order exactly once, however often Confirm is pressed and whatever the network does.
 
-The `api_id` is chosen and stored before create_bid is sent. Before any (re)send, and after a
-timeout or "api id not unique", we look the order up by that api_id: listing get_exchanges from
-shortly before the first attempt and matching api_id on our side (the server's own api_id filter
-is broken). Only when the exchanger certainly has no such order is create_bid sent again, with the
-same api_id, so even then the server itself refuses a duplicate.
+The platform's idempotency key is chosen and stored (with the exact request, when the platform
+resends bytes) before anything is sent; every retry reuses both. How a lost answer is recovered is
+the platform's own strategy (:class:`bot.platforms.base.Placement`): this module keeps the bot's side
+of the bargain: the reservation, the order attached to it (its per-order secret encrypted), and the
+customer's typed values remembered once the order exists.
 """
 
 from __future__ import annotations
@@ -14,180 +14,175 @@ import hmac
 import logging
 from dataclasses import dataclass
 
-from bot.exchange.field_memory import FieldMemory
-from bot.exchanger.base import ExchangerPlatform
-from bot.exchanger.errors import ApiIdNotUnique, ExchangerError, TransportError, UnexpectedResponse
-from bot.exchanger.models import Direction, FieldType, Order, OrderRecord, OrderRequest
-from bot.money import format_plain
-from bot.notifications.callbacks import callback_url_for
-from bot.storage.repositories import BidRepository, ChatSettingsRepository
+from bot.domain.capabilities import Capability
+from bot.domain.errors import ExchangerError
+from bot.domain.models import Direction, FieldKind, Order, OrderRef, OrderRequest
+from bot.domain.money import format_plain
+from bot.exchange.field_memory import FieldMemory, memory_name
+from bot.platforms.base import OrderUnreachable, PlacementUncertain, Platform
+from bot.storage.repositories import ChatSettingsRepository, OrderRepository, StoredOrder
 
 log = logging.getLogger(__name__)
 
-# How far before the reservation to list orders when looking one up (server clocks drift).
-LOOKUP_MARGIN_SECONDS = 600
-# Unsettled reservations older than this are left alone: get_exchanges is asked from their time on.
+CALLBACK_PATH = "/callbacks/order/{token}"
+# Unsettled reservations older than this are left alone.
 PENDING_MAX_AGE_SECONDS = 7 * 24 * 3600
 
-
-class PlacementUncertain(Exception):
-    """The exchanger did not answer and we could not tell whether the order exists. Retrying is safe."""
+__all__ = ["CALLBACK_PATH", "OrderPlacer", "OrderUnreachable", "Placed", "PlacementUncertain"]
 
 
 @dataclass(frozen=True)
 class Placed:
     order: Order
-    recovered: bool  # found by api_id after a lost answer, rather than from create_bid's own answer
+    local_id: int  # the bot's own id of the order (buttons carry it)
+    recovered: bool  # found after a lost answer, rather than from the create call's own answer
+
+
+def callback_url_for(public_url: str | None, token: str) -> str | None:
+    """The order's push URL, or None when PUBLIC_URL is not set (the tracker then polls)."""
+    if not public_url:
+        return None
+    return public_url.rstrip("/") + CALLBACK_PATH.format(token=token)
 
 
 class OrderPlacer:
     def __init__(
         self,
-        bids: BidRepository,
+        platform: Platform,
+        orders: OrderRepository,
         chat_settings: ChatSettingsRepository,
         field_memory: FieldMemory,
         public_url: str | None,
         token_key: bytes,
     ) -> None:
-        self.bids, self.chat_settings, self.field_memory = bids, chat_settings, field_memory
+        self.platform, self.orders, self.chat_settings = platform, orders, chat_settings
+        self.field_memory = field_memory
         self.public_url = public_url
         self._token_key = token_key
 
-    def callback_token(self, api_id: str) -> str:
-        """Unguessable, and the same for every attempt with this api_id: whichever attempt created
-        the order, its callback_url carries the token we store."""
-        return hmac.new(self._token_key, f"callback:{api_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    @property
+    def name(self) -> str:
+        return self.platform.info.name
 
-    async def place(
-        self,
-        exchanger: ExchangerPlatform,
-        *,
-        chat_id: int,
-        api_id: str,
-        direction: Direction,
-        request: OrderRequest,
-    ) -> Placed:
-        existing = await self.bids.get_by_api_id(api_id)
+    def new_key(self) -> str:
+        assert self.platform.placement is not None
+        return self.platform.placement.new_key()
+
+    def push_token(self, key: str) -> str:
+        """Unguessable, and the same for every attempt with this key: whichever attempt created the
+        order, its push URL carries the token we store."""
+        message = f"callback:{self.name}:{key}".encode()
+        return hmac.new(self._token_key, message, hashlib.sha256).hexdigest()[:32]
+
+    def _push_url(self, key: str) -> str | None:
+        if not self.platform.info.serves(Capability.PUSH_CALLBACK):
+            return None
+        return callback_url_for(self.public_url, self.push_token(key))
+
+    async def place(self, *, chat_id: int, key: str, direction: Direction, request: OrderRequest) -> Placed:
+        """Raises ``PlacementUncertain`` (retry with the same key), ``OrderUnreachable`` (the order
+        exists but can't be followed: start a fresh one) or the exchange's refusal."""
+        placement = self.platform.placement
+        assert placement is not None, "the platform takes no orders"
+        existing = await self.orders.get_by_key(self.name, key)
         if existing is not None and existing.chat_id != chat_id:
-            raise ValueError("api_id belongs to another chat")
-        if existing is not None and existing.bid_id is not None:
-            return Placed(await exchanger.get_order(order_id=existing.bid_id), recovered=True)
+            raise ValueError("the order key belongs to another chat")
+        if existing is not None and existing.order_id is not None:
+            if existing.unreachable:
+                raise OrderUnreachable(self._known(existing))
+            order = await self.platform.customer().read_order(ref_of(existing))
+            return Placed(order, existing.id, recovered=True)
+        attribution = await self.chat_settings.get_attribution(chat_id, self.name)
+        request = request.model_copy(update={"attribution": attribution, "push_url": self._push_url(key)})
         if existing is None:
-            await self.bids.reserve(chat_id, api_id, int(direction.id))
-            reserved_at = self.bids.db.now()
+            prepared = placement.prepare(request, key)
+            await self.orders.reserve(chat_id, self.name, key, direction.id, prepared)
+            reserved_at, retry = self.orders.db.now(), False
         else:
-            reserved_at = existing.created_at
-            # An earlier attempt may have reached the exchanger before its answer was lost.
-            if (found := await self._lookup(exchanger, api_id, reserved_at)) is not None:
-                return await self._finish(chat_id, api_id, found, direction, request, recovered=True)
-
-        token = self.callback_token(api_id)
-        attribution = await self.chat_settings.get_attribution(chat_id)
-        request = request.model_copy(
-            update={
-                "api_id": api_id,
-                "partner_id": str(attribution.partner_id) if attribution else None,
-                "callback_url": callback_url_for(self.public_url, token),
-            }
-        )
+            prepared = await self.orders.prepared_request(self.name, key)
+            reserved_at, retry = existing.created_at, True
         try:
-            order = await exchanger.create_order(request)
-        except (TransportError, UnexpectedResponse, ApiIdNotUnique) as exc:
-            # No answer we can read (a proxy's error page included): the order may exist.
-            log.warning(
-                "create_bid api_id %s: no clear answer (%s), looking it up", api_id, type(exc).__name__
-            )
-            found = await self._lookup(exchanger, api_id, reserved_at)
-            if found is None:
-                raise PlacementUncertain from None
-            return await self._finish(chat_id, api_id, found, direction, request, recovered=True)
-        except ExchangerError:
-            # The exchanger answered and refused: it has no order with this api_id.
-            await self.bids.forget_reservation(api_id)
+            order = await placement.place(request, key, prepared, reserved_at=reserved_at, retry=retry)
+        except (PlacementUncertain, OrderUnreachable) as exc:
+            if isinstance(exc, OrderUnreachable):
+                # Kept (and followed by pushes where the platform has them), never shown as payable.
+                local_id = await self._attach(key, exc.order, status_known=True)
+                await self.orders.mark_unreachable(local_id)
+                log.warning("order %s: created, but its access secret was lost (key kept)", exc.order.id)
             raise
-        return await self._finish(chat_id, api_id, order, direction, request, recovered=False)
+        except ExchangerError:
+            # The exchange answered and refused: it has no order under this key.
+            await self.orders.forget_reservation(self.name, key)
+            raise
+        local_id = await self._attach(key, order, status_known=True)
+        typed = {
+            f.name: memory_name(f.name, f.pattern)
+            for f in direction.fields
+            if f.kind in (FieldKind.TEXT, FieldKind.TEXTAREA)
+        }
+        await self.field_memory.remember(
+            chat_id, {typed[k]: v for k, v in request.fields.items() if k in typed and v}
+        )
+        return Placed(order, local_id, recovered=retry)
 
-    async def resolve_pending(self, exchanger: ExchangerPlatform, chat_id: int) -> list[Order]:
-        """Settle the chat's reservations whose create_bid never got a clear answer: orders found are
-        attached and returned (show them), reservations the exchanger has no order for are forgotten.
-        When the exchanger can't be asked, they stay for the status tracker to settle later."""
+    def _known(self, stored: StoredOrder) -> Order:
+        assert stored.order_id is not None
+        return Order(
+            ref=OrderRef(id=stored.order_id),
+            number=stored.number or "",
+            status=stored.status or self.platform.status_of(stored.status_code or ""),
+        )
+
+    async def resolve_pending(self, chat_id: int) -> list[Placed]:
+        """Settle the chat's reservations whose create never got a clear answer: orders found are
+        attached and returned (show them), reservations the exchange has no order for are forgotten.
+        When the exchange can't be asked, they stay for the status tracker to settle later."""
+        placement = self.platform.placement
+        if placement is None:
+            return []
         found = []
-        for reservation in await self.bids.pending_reservations(chat_id=chat_id, since=self.recent()):
+        for reservation in await self.orders.pending_reservations(
+            self.name, chat_id=chat_id, since=self.recent()
+        ):
             try:
-                order = await self._lookup(exchanger, reservation.api_id, reservation.created_at)
-            except PlacementUncertain:
+                order = await placement.find(reservation.idempotency_key, reserved_at=reservation.created_at)
+            except ExchangerError:
                 break
             if order is None:
-                await self.bids.forget_reservation(reservation.api_id)
+                await self.orders.forget_reservation(self.name, reservation.idempotency_key)
             else:
-                await self.adopt(reservation.api_id, order, announce=False)
-                found.append(order)
+                local_id = await self._attach(reservation.idempotency_key, order, status_known=True)
+                found.append(Placed(order, local_id, recovered=True))
         return found
 
-    async def adopt(self, api_id: str, order: Order, *, announce: bool) -> None:
-        """Attach an order found by its api_id after the fact. With `announce`, its status is left
-        unknown, so recording it next (OrderStatusService.record) tells the customer about the order."""
-        await self._attach(api_id, order, status_known=not announce)
+    async def adopt(self, key: str, order: Order) -> int:
+        """Attach an order found after the fact. Its status is left unknown, so recording it next
+        (``OrderStatusService.record``) tells the customer about the order."""
+        return await self._attach(key, order, status_known=False)
 
     def recent(self) -> int:
         """Reservations created since this time are still worth settling."""
-        return self.bids.db.now() - PENDING_MAX_AGE_SECONDS
+        return self.orders.db.now() - PENDING_MAX_AGE_SECONDS
 
-    async def _attach(self, api_id: str, order: Order, *, status_known: bool) -> None:
-        amounts = (
-            format_plain(order.give_amount) if order.give_amount is not None else None,
-            format_plain(order.get_amount) if order.get_amount is not None else None,
-            order.give_currency_code or None,
-            order.get_currency_code or None,
+    async def _attach(self, key: str, order: Order, *, status_known: bool) -> int:
+        await self.orders.attach(
+            self.name,
+            key,
+            order_id=order.id,
+            number=order.label,
+            secret=order.ref.secret,
+            status=order.status if status_known else None,
+            push_token=self.push_token(key),
+            give_amount=format_plain(order.give_amount) if order.give_amount is not None else None,
+            get_amount=format_plain(order.get_amount) if order.get_amount is not None else None,
+            give_currency_code=order.give_currency_code or None,
+            get_currency_code=order.get_currency_code or None,
         )
-        status, title = (order.status, order.status_title) if status_known else (None, None)
-        token = self.callback_token(api_id)
-        await self.bids.attach(
-            api_id, int(order.id), order.hash or None, status, title, token, amounts=amounts
-        )
+        stored = await self.orders.get_by_key(self.name, key)
+        assert stored is not None
+        return stored.id
 
-    async def find(self, exchanger: ExchangerPlatform, api_id: str, reserved_at: int) -> OrderRecord | None:
-        """The order carrying `api_id`, listed from shortly before its reservation (exchanger errors
-        propagate)."""
-        return await exchanger.find_order_by_api_id(api_id, since=reserved_at - LOOKUP_MARGIN_SECONDS)
 
-    async def _lookup(self, exchanger: ExchangerPlatform, api_id: str, since: int) -> Order | None:
-        try:
-            record = await self.find(exchanger, api_id, since)
-            if record is None:
-                return None
-            return await exchanger.get_order(order_id=record.id)
-        except ExchangerError as exc:
-            raise PlacementUncertain from exc
-
-    async def _finish(
-        self,
-        chat_id: int,
-        api_id: str,
-        order: Order,
-        direction: Direction,
-        request: OrderRequest,
-        *,
-        recovered: bool,
-    ) -> Placed:
-        amounts = (
-            format_plain(order.give_amount) if order.give_amount is not None else None,
-            format_plain(order.get_amount) if order.get_amount is not None else None,
-            order.give_currency_code or None,
-            order.get_currency_code or None,
-        )
-        token = self.callback_token(api_id)
-        await self.bids.attach(
-            api_id,
-            int(order.id),
-            order.hash or None,
-            order.status,
-            order.status_title,
-            token,
-            amounts=amounts,
-        )
-        typed = {f.name for f in direction.fields if f.type in (FieldType.TEXT, FieldType.TEXTAREA)}
-        await self.field_memory.remember(
-            chat_id, {k: v for k, v in request.fields.items() if k in typed and v}
-        )
-        return Placed(order, recovered)
+def ref_of(stored: StoredOrder) -> OrderRef:
+    assert stored.order_id is not None
+    return OrderRef(id=stored.order_id, secret=stored.secret)

@@ -2,16 +2,18 @@
 
 - ``statuses``: :class:`OrderStatusService`, the one place a status observation is recorded and a
   notification queued (read its docstring for ``record``/``refresh`` and ``notify=False``).
-- ``callbacks``: ``POST /callbacks/order/{token}``, :func:`callback_url_for`.
-- ``tracker``: :class:`StatusTracker`, the polling fallback (``get_exchanges``, O(1) calls per cycle).
+- ``callbacks``: ``POST /callbacks/order/{token}`` (per-order push URLs).
+- ``pushes``: :class:`PushInbox`, signed platform pushes (webhooks) once verified, each event once.
+- ``tracker``: :class:`StatusTracker`, the polling fallback (the platform's order feed, or per-order reads).
 - ``outbox`` / ``sender`` / ``pacing`` / ``messages``: notifications persisted first, then sent by one
   task within Telegram's limits, rendered at send time in the chat's language.
 - ``runtime``: :func:`notifications_running` starts and stops it all.
 """
 
-from bot.notifications.callbacks import CALLBACK_PATH, OrderCallbacks, callback_url_for
+from bot.notifications.callbacks import OrderCallbacks
 from bot.notifications.messages import TEXT_KIND, RenderContext, Rendered, register_renderer
 from bot.notifications.outbox import OutboxItem, OutboxRepository
+from bot.notifications.pushes import PushInbox, push_url_for
 from bot.notifications.runtime import (
     NotificationConfig,
     Notifications,
@@ -23,7 +25,6 @@ from bot.notifications.statuses import ORDER_STATUS_KIND, OrderStatusService
 from bot.notifications.tracker import StatusTracker
 
 __all__ = [
-    "CALLBACK_PATH",
     "ORDER_STATUS_KIND",
     "TEXT_KIND",
     "NotificationConfig",
@@ -33,11 +34,12 @@ __all__ = [
     "OrderStatusService",
     "OutboxItem",
     "OutboxRepository",
+    "PushInbox",
     "RenderContext",
     "Rendered",
     "StatusTracker",
     "build_notifications",
-    "callback_url_for",
     "notifications_running",
+    "push_url_for",
     "register_renderer",
 ]

@@ -1,14 +1,14 @@
-"""The exchanger's status callbacks: ``POST /callbacks/order/{token}`` on the bot's HTTP server.
+"""Per-order status callbacks: ``POST /callbacks/order/{token}`` on the bot's HTTP server.
 
-PremiumExchanger POSTs ``bid_id`` and ``status`` once per status change, unsigned and never retried.
-So each order gets its own unguessable token in its ``callback_url``; a request with an unknown
-token gets a 404 with an empty body, and a known one is only a hint: the answer is 200 at once and
-the order is re-read with ``bid_info`` in the background (the posted status is not trusted), one read
-at a time per order, then recorded through :class:`OrderStatusService`.
+For platforms with ``Capability.PUSH_CALLBACK``: the exchange POSTs to a per-order URL on every
+status change, unsigned and never retried. So each order gets its own unguessable token in its URL;
+a request with an unknown token gets a 404 with an empty body, and a known one is only a hint: the
+answer is 200 at once and the order is re-read in the background (whatever was posted is not
+trusted), one read at a time per order, then recorded through :class:`OrderStatusService`.
 
-The token is ``OrderPlacer.callback_token(api_id)`` (an HMAC of the api_id: the same for every
-attempt with that api_id), sent as ``callback_url_for(PUBLIC_URL, token)`` in create_bid and stored
-with the order by ``bids.attach``.
+The token is ``OrderPlacer.push_token(key)`` (an HMAC of the order's idempotency key: the same for
+every attempt), sent as ``bot.exchange.ordering.callback_url_for(PUBLIC_URL, token)`` when the order is
+placed (only where the platform declares the capability and PUBLIC_URL is set) and stored with it.
 """
 
 from __future__ import annotations
@@ -19,23 +19,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.exchanger.errors import ExchangerError
+from bot.domain.errors import ExchangerError
+from bot.exchange.ordering import CALLBACK_PATH
 from bot.notifications.statuses import OrderStatusService
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.wiring import Services
 
 log = logging.getLogger(__name__)
 
-CALLBACK_PATH = "/callbacks/order/{token}"
 _MAX_TOKEN_LENGTH = 128
-
-
-def callback_url_for(public_url: str | None, token: str) -> str | None:
-    """The order's callback_url, or None when PUBLIC_URL is not set (the tracker then polls)."""
-    if not public_url:
-        return None
-    return public_url.rstrip("/") + CALLBACK_PATH.format(token=token)
 
 
 class OrderCallbacks:
@@ -47,40 +40,42 @@ class OrderCallbacks:
 
     async def handle(self, request: web.Request) -> web.Response:
         token = request.match_info.get("token", "")
-        bid = None
-        if 16 <= len(token) <= _MAX_TOKEN_LENGTH:
-            bid = await self.services.bids.get_by_callback_token(token)
-        if bid is None or bid.bid_id is None:
+        stored = None
+        if 16 <= len(token) <= _MAX_TOKEN_LENGTH and token.isascii() and token.isalnum():
+            stored = await self.services.orders.get_by_push_token(token)
+        if stored is None or stored.order_id is None or stored.platform != self.services.platform.info.name:
             return web.Response(status=404)
-        if not bid.is_final:
-            self.schedule(bid.bid_id)
+        if not stored.is_final:
+            self.schedule(stored.id)
         return web.Response(status=200)
 
-    def schedule(self, bid_id: int) -> None:
+    def schedule(self, local_id: int) -> None:
         """Re-read the order soon; a callback arriving during a read asks for one more read after it."""
-        current = self._running.get(bid_id)
+        current = self._running.get(local_id)
         if current is not None and not current.done():
-            self._again.add(bid_id)
+            self._again.add(local_id)
             return
-        task = asyncio.get_running_loop().create_task(self._refresh(bid_id), name=f"order-callback-{bid_id}")
-        self._running[bid_id] = task
+        task = asyncio.get_running_loop().create_task(self._refresh(local_id), name=f"order-push-{local_id}")
+        self._running[local_id] = task
         task.add_done_callback(self._forget)
 
     def _forget(self, task: asyncio.Task[None]) -> None:
-        for bid_id, running in list(self._running.items()):
+        for local_id, running in list(self._running.items()):
             if running is task:
-                del self._running[bid_id]
+                del self._running[local_id]
 
-    async def _refresh(self, bid_id: int) -> None:
+    async def _refresh(self, local_id: int) -> None:
         while True:
-            self._again.discard(bid_id)
+            self._again.discard(local_id)
             try:
-                await self.statuses.refresh(bid_id)
+                await self.statuses.refresh(local_id)
             except ExchangerError as exc:
-                log.warning("order %s: re-read after a callback failed (%s); polling catches up", bid_id, exc)
+                log.warning(
+                    "order %s: re-read after a callback failed (%s); polling catches up", local_id, exc
+                )
             except Exception:
-                log.exception("order %s: handling a status callback failed", bid_id)
-            if bid_id not in self._again:
+                log.exception("order %s: handling a status callback failed", local_id)
+            if local_id not in self._again:
                 return
 
     async def wait_idle(self) -> None:

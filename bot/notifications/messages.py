@@ -17,15 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.exchanger.errors import ExchangerError
-from bot.i18n import API_LOCALES, N_
+from bot.domain.errors import ExchangerError
+from bot.domain.models import OrderPhase
+from bot.domain.money import format_money, parse_decimal
+from bot.exchange.ordering import ref_of
+from bot.i18n import N_
 from bot.notifications.outbox import OutboxItem
 from bot.notifications.statuses import ORDER_STATUS_KIND
 from bot.notifications.titles import StatusTitles
+from bot.phases import PHASE_WORDS
 from handlers.callbacks import OrderCb
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -48,27 +52,29 @@ class RenderContext:
         return self.services.i18n.gettext(msgid, locale=locale)
 
     async def status_title(
-        self, bid_id: int, status: str, observed: str | None, observed_lang: str | None, locale: str
-    ) -> str:
+        self, local_id: int, status: str, observed: str | None, observed_lang: str | None, locale: str
+    ) -> str | None:
         """The status title in the chat's language: the one observed when it is in that language, else
-        one learned before, else asked once from the exchanger; the observed title or the code as a
-        last resort."""
-        api_lang = API_LOCALES.get(locale, locale)
-        if observed and observed_lang == api_lang:
+        one learned before, else asked once from the exchange. None when the platform has no title in
+        that language (the phase in words is shown then)."""
+        if observed and observed_lang == locale:
             return observed
-        known = self.titles.get(api_lang, status)
+        known = self.titles.get(locale, status)
         if known:
             return known
+        stored = await self.services.orders.get(local_id)
+        if stored is None or stored.order_id is None or stored.platform != self.services.platform.info.name:
+            return None
         try:
             async with asyncio.timeout(self.title_timeout):
-                order = await self.services.exchanger.scoped(lang=api_lang).get_order(bid_id)
+                order = await self.services.platform.customer(locale).read_order(ref_of(stored))
         except (ExchangerError, TimeoutError) as exc:
-            log.info("order %s: no %s status title (%s)", bid_id, api_lang, type(exc).__name__)
-        else:
-            self.titles.learn(api_lang, order.status, order.status_title)
-            if order.status == status and order.status_title:
-                return order.status_title
-        return observed or status
+            log.info("order %s: no %s status title (%s)", local_id, locale, type(exc).__name__)
+            return None
+        self.titles.learn(locale, order.status.code, order.status.title)
+        if order.status.code == status and order.status.title:
+            return order.status.title
+        return None
 
 
 Renderer = Callable[[RenderContext, OutboxItem, str], Awaitable[Rendered | None]]
@@ -87,10 +93,12 @@ def register_renderer(kind: str) -> Callable[[Renderer], Renderer]:
 
 _ORDER_STATUS = N_("🔔 Order #{id}: {status}")
 _FINAL_LINES = {
-    "success": N_("✅ The order is completed."),
-    "cancel": N_("The order was cancelled."),
-    "delete": N_("The order was deleted."),
-    "error": N_("The order ended with an error. Open it for details or contact the exchange's support."),
+    OrderPhase.DONE: N_("✅ The order is completed."),
+    OrderPhase.CANCELLED: N_("The order was cancelled or has expired."),
+    OrderPhase.FAILED: N_(
+        "The order ended with an error. Open it for details or contact the exchange's support."
+    ),
+    OrderPhase.NEEDS_DECISION: N_("The exchange needs your decision: open the order."),
 }
 _OPEN_ORDER = N_("Open order")
 
@@ -98,21 +106,35 @@ _OPEN_ORDER = N_("Open order")
 @register_renderer(ORDER_STATUS_KIND)
 async def render_order_status(ctx: RenderContext, item: OutboxItem, locale: str) -> Rendered | None:
     payload = item.payload
-    bid_id, status = int(payload["bid_id"]), str(payload["status"])
+    try:
+        local_id, status = int(payload["order"]), str(payload["status"])
+        phase = OrderPhase(payload["phase"]) if payload.get("phase") is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None  # not a payload this version writes (e.g. a schema-2 row that named no order)
+    stored = await ctx.services.orders.get(local_id)
+    if stored is None:
+        return None
+    if phase is None:
+        # Queued before the upgrade: its phase is the stored one while the order is still there.
+        current = stored.status
+        if current is None or current.code != status:
+            return None
+        phase = current.phase
     title = await ctx.status_title(
-        bid_id, status, payload.get("status_title"), payload.get("title_lang"), locale
+        local_id, status, payload.get("status_title"), payload.get("title_lang"), locale
     )
-    lines = [ctx.gettext(_ORDER_STATUS, locale).format(id=bid_id, status=html.escape(title))]
-    bid = await ctx.services.bids.get_by_bid_id(bid_id)
-    if bid is not None and bid.give_amount and bid.get_amount:
-        give = f"{bid.give_amount} {bid.give_currency_code or ''}".strip()
-        get = f"{bid.get_amount} {bid.get_currency_code or ''}".strip()
-        lines.append(html.escape(f"{give} → {get}"))
-    final_line = _FINAL_LINES.get(status.lower())
+    words = title or ctx.gettext(PHASE_WORDS[phase], locale)
+    heading = ctx.gettext(_ORDER_STATUS, locale)
+    lines = [heading.format(id=html.escape(stored.label), status=html.escape(words))]
+    if stored.give_amount and stored.get_amount:
+        give = format_money(parse_decimal(stored.give_amount), stored.give_currency_code or "", exact=True)
+        get = format_money(parse_decimal(stored.get_amount), stored.get_currency_code or "", exact=True)
+        lines.append(f"{give} → {get}")  # format_money escapes
+    final_line = _FINAL_LINES.get(phase)
     if final_line is not None:
         lines.append(ctx.gettext(final_line, locale))
     button = InlineKeyboardButton(
-        text=ctx.gettext(_OPEN_ORDER, locale), callback_data=OrderCb(action="open", bid_id=bid_id).pack()
+        text=ctx.gettext(_OPEN_ORDER, locale), callback_data=OrderCb(action="open", n=local_id).pack()
     )
     return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[button]]))
 

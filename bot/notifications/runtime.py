@@ -15,13 +15,15 @@ from aiogram import Bot
 from bot.notifications.callbacks import OrderCallbacks
 from bot.notifications.clock import Clock, SystemClock
 from bot.notifications.outbox import OutboxRepository
+from bot.notifications.pushes import PushInbox
 from bot.notifications.sender import NotificationSender
 from bot.notifications.statuses import OrderStatusService
 from bot.notifications.titles import StatusTitles
 from bot.notifications.tracker import StatusTracker
+from bot.partner.watch import PartnerWatcher
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,11 @@ class NotificationConfig:
 
     poll_min_interval: float = 5.0
     poll_max_interval: float = 60.0
-    poll_overlap: int = 300
+    # With an order feed, direct reads are a slow safety net; without one they are the tracking.
     checks_per_cycle: int = 1
     check_after: int = 3600
+    checks_per_cycle_without_feed: int = 20
+    check_after_without_feed: int = 45
     global_rate: float = 30.0
     per_chat_interval: float = 1.0
     retry_base: float = 2.0
@@ -50,6 +54,7 @@ class Notifications:
     sender: NotificationSender
     callbacks: OrderCallbacks
     outbox: OutboxRepository
+    pushes: PushInbox
 
     async def notify(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int:
         """Queue any notification (a kind with a renderer, see ``messages.py``); returns its outbox id."""
@@ -79,29 +84,34 @@ def build_notifications(
         title_timeout=config.title_timeout,
     )
     statuses = OrderStatusService(services, titles=titles, outbox=outbox, on_enqueued=sender.wake)
+    has_feed = services.platform.feed is not None
     tracker = StatusTracker(
         services,
         statuses,
         clock=clock,
         min_interval=config.poll_min_interval,
         max_interval=config.poll_max_interval,
-        overlap=config.poll_overlap,
-        checks_per_cycle=config.checks_per_cycle,
-        check_after=config.check_after,
+        checks_per_cycle=config.checks_per_cycle if has_feed else config.checks_per_cycle_without_feed,
+        check_after=config.check_after if has_feed else config.check_after_without_feed,
     )
-    return Notifications(statuses, tracker, sender, OrderCallbacks(services, statuses), outbox)
+    callbacks = OrderCallbacks(services, statuses)
+    return Notifications(statuses, tracker, sender, callbacks, outbox, PushInbox(services, statuses))
 
 
 @asynccontextmanager
 async def notifications_running(
     services: Services, bot: Bot, config: NotificationConfig | None = None, clock: Clock | None = None
 ) -> AsyncIterator[Notifications]:
-    """Run the status tracker and the sender in the background until the block ends. Give
-    ``notifications`` to ``bot.web.start_web_server`` so callbacks reach ``notifications.callbacks``."""
+    """Run the status tracker, the sender and the partner news watcher in the background until the
+    block ends. Give ``notifications`` to ``bot.app.web.start_web_server`` so pushes reach this machinery."""
     notifications = build_notifications(services, bot, config, clock)
+    watcher = PartnerWatcher(services, wake=notifications.sender.wake)
+    notifications.pushes.on("payout_paid", watcher.on_push)
     tasks = [
         asyncio.create_task(notifications.tracker.run(), name="status-tracker"),
         asyncio.create_task(notifications.sender.run(), name="notification-sender"),
+        # Returns at once on platforms without partner news.
+        asyncio.create_task(watcher.run(), name="partner-watcher"),
     ]
     try:
         yield notifications

@@ -43,7 +43,7 @@ from bot.notifications.pacing import GLOBAL_RATE, PER_CHAT_INTERVAL, SendPacer
 from bot.notifications.titles import StatusTitles
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.wiring import Services
 
 log = logging.getLogger(__name__)
 

@@ -1,26 +1,27 @@
-"""Polling fallback: finds status changes of open orders that no callback reported.
+"""Polling fallback: finds status changes of open orders that no push reported.
 
-Each cycle costs a constant number of exchanger calls, however many orders are open: one
-``get_exchanges`` page (500 orders) lists every order of the bot's API login whose status changed
-since the cursor, and it is matched to our open orders by id. More pages only when more than 500
-orders changed inside the window. The cursor is the newest change time seen (server clock) and is
-kept in the ``meta`` table, so the tracker resumes after a restart; the window starts ``overlap``
-seconds before it, to cover clock skew and changes committed late. On the very first start it is the
-oldest open order's last change (our clock).
+Where the platform has an order feed (``Capability.ORDER_FEED``), each cycle costs a bounded number of
+calls however many orders are open: the feed lists every order of the bot's key that changed since
+the cursor, matched to our open orders by id. The cursor is the platform's newest change time seen
+and is kept in the ``meta`` table (per platform), so the tracker resumes after a restart. On the very
+first start it is the oldest open order's last change by our clock, less ``FIRST_WINDOW_ALLOWANCE``:
+a platform's clock may be a local time read as UTC, hours behind ours.
 
-On top of that, at most ``checks_per_cycle`` orders unchanged for ``check_after`` seconds are read
-with ``bid_info`` (an order missing from the listing, say), and a status code whose title was never
-seen costs one ``bid_info`` (titles are then known, see ``titles.py``).
+On top of that (and instead of it, on platforms without a feed) orders unchanged for ``check_after``
+seconds are read one by one, at most ``checks_per_cycle`` per cycle, and a status code whose title
+was never seen costs one read (titles are then known, see ``titles.py``).
 
-The loop ticks every ``min_interval`` seconds but only reads the database: the exchanger is asked
+The loop ticks every ``min_interval`` seconds but only reads the database: the exchange is asked
 when orders are open and the poll interval has passed. The interval doubles after every cycle with no
 change, up to ``max_interval``, and drops back when something changes or a new order appears.
 Orders in a final status are no longer open, so they cost nothing.
 
-Reservations whose create_bid never got a clear answer (and whose customer never came back) are
-settled here too: an order carrying such an api_id in the listing is attached and announced, and
-at most one reservation older than ``settle_after`` seconds per cycle is looked up by its api_id:
-attached when found, forgotten when the exchanger has no such order.
+Reservations whose create never got a clear answer (and whose customer never came back) are settled
+here too: an order carrying such a key in the feed is attached and announced, and at most one
+reservation older than ``settle_after`` seconds per cycle is looked up through the platform's
+placement: attached when found, forgotten when the exchange has no such order. A reservation younger
+than ``adopt_after`` seconds is left alone: its create call may still be under way, and the customer
+is about to see the order card (announcing it too would say the same thing twice).
 """
 
 from __future__ import annotations
@@ -29,21 +30,20 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from bot.exchanger.base import MAX_PAGE_SIZE
-from bot.exchanger.errors import ExchangerError, NoBid
-from bot.exchanger.models import OrderRecord
+from bot.domain.errors import ExchangerError, OrderNotFound
+from bot.domain.models import OrderObservation, OrderRef
+from bot.exchange.ordering import ref_of
 from bot.notifications.clock import Clock, SystemClock
 from bot.notifications.statuses import OrderStatusService
 
 if TYPE_CHECKING:
-    from bot.services import Services
-    from bot.storage.repositories import Bid
+    from bot.app.wiring import Services
+    from bot.storage.repositories import StoredOrder
 
 log = logging.getLogger(__name__)
 
-CURSOR_KEY = "status_tracker.cursor"
-# PremiumExchanger's default page size: a server that ignores `limit` answers this many.
-SERVER_DEFAULT_LIMIT = 100
+CURSOR_KEY = "status_tracker.cursor.{platform}"
+FIRST_WINDOW_ALLOWANCE = 14 * 3600  # the farthest time zone west of UTC
 
 
 class StatusTracker:
@@ -55,20 +55,20 @@ class StatusTracker:
         clock: Clock | None = None,
         min_interval: float = 5.0,
         max_interval: float = 60.0,
-        overlap: int = 300,
-        page_size: int = MAX_PAGE_SIZE,
         checks_per_cycle: int = 1,
         check_after: int = 3600,
         settle_after: int = 600,
+        adopt_after: int = 120,
     ) -> None:
         self.services = services
         self.statuses = statuses
+        self.platform = services.platform
+        self.name = services.platform.info.name
         self.clock = clock or SystemClock()
         self.min_interval = min_interval
         self.settle_after = settle_after
+        self.adopt_after = adopt_after
         self.max_interval = max_interval
-        self.overlap = overlap
-        self.page_size = page_size
         self.checks_per_cycle = checks_per_cycle
         self.check_after = check_after
         self.interval = min_interval
@@ -80,7 +80,7 @@ class StatusTracker:
         next_poll = 0.0
         while True:
             try:
-                open_ids = {b.bid_id for b in await self.services.bids.open_bids() if b.bid_id is not None}
+                open_ids = {o.id for o in await self.services.orders.open_orders(self.name)}
                 if open_ids - known:
                     self.interval = self.min_interval
                     next_poll = min(next_poll, self.clock.monotonic() + self.min_interval)
@@ -106,127 +106,118 @@ class StatusTracker:
             await self.clock.sleep(self.min_interval)
 
     async def poll_once(self) -> int:
-        """One cycle; returns how many exchanger calls it made (0 when no order is open)."""
+        """One cycle; returns how many exchange calls it made (0 when no order is open)."""
         self.last_changes = 0
         self.last_calls = 0
-        open_bids = {b.bid_id: b for b in await self.services.bids.open_bids() if b.bid_id is not None}
-        pending = {b.api_id: b for b in await self._pending()}
-        if not open_bids and not pending:
+        orders = self.services.orders
+        open_orders = {o.order_id: o for o in await orders.open_orders(self.name) if o.order_id}
+        pending = {o.idempotency_key: o for o in await self._pending()}
+        if not open_orders and not pending:
             return 0
-        stored = cursor = await self._load_cursor()
-        if cursor is None:
-            cursor = min(
-                [b.status_changed_at or b.created_at for b in open_bids.values()]
-                + [b.created_at for b in pending.values()]
-            )
-        exchanger = self.services.exchanger
-        lang = getattr(exchanger, "lang", None)
-
-        seq = self.statuses.begin_read()
-        records, newest = await self._changed_since(max(cursor - self.overlap, 1))
-        looked_up: set[str] = set()
-        for record in records:
-            if record.api_id and record.api_id in pending:
-                await self._adopt(pending.pop(record.api_id).api_id, record.id)
-                continue
-            bid = open_bids.get(_int_id(record.id))
-            if bid is None or record.status == bid.status:
-                continue
-            title = self.statuses.titles.get(lang, record.status)
-            if title is None and record.status not in looked_up:
-                looked_up.add(record.status)
-                if await self._check(bid.bid_id):  # learns the title on the way
-                    continue
-                title = self.statuses.titles.get(lang, record.status)
-            if await self.statuses.record(bid.bid_id, record.status, title, read_seq=seq, title_lang=lang):
-                self.last_changes += 1
-
         now = self.services.db.now()
-        stale = [b for b in pending.values() if b.created_at <= now - self.settle_after]
-        if stale:
-            await self._settle(stale[0].api_id, stale[0].created_at)
-        for bid in await self.services.bids.due_for_check(now, self.check_after, self.checks_per_cycle):
-            await self._check(bid.bid_id)
-            await self.services.bids.schedule_check(bid.bid_id, now, now + self.check_after)
+        if self.platform.feed is not None:
+            adoptable = {k: o for k, o in pending.items() if o.created_at <= now - self.adopt_after}
+            await self._follow_feed(open_orders, pending, adoptable)
 
-        if stored is None or newest > cursor:
-            await self._save_cursor(max(newest, cursor))
+        stale = [o for o in pending.values() if o.created_at <= now - self.settle_after]
+        if stale:
+            await self._settle(stale[0])
+        for stored in await orders.due_for_check(self.name, now, self.check_after, self.checks_per_cycle):
+            await self._check(stored)
+            await orders.schedule_check(stored.id, now, now + self.check_after)
         return self.last_calls
 
-    async def _changed_since(self, start_time: int) -> tuple[list[OrderRecord], int]:
-        """Orders whose last change is at or after ``start_time``, and the newest change time seen."""
-        records: dict[str, OrderRecord] = {}
-        newest = 0
-        offset = 0
-        while True:
-            page = await self.services.exchanger.list_orders(
-                start_time=start_time, limit=self.page_size, offset=offset or None
+    async def _follow_feed(
+        self,
+        open_orders: dict[str, StoredOrder],
+        pending: dict[str, StoredOrder],
+        adoptable: dict[str, StoredOrder],
+    ) -> None:
+        """``pending``: every reservation waiting for an answer (they widen the first window);
+        ``adoptable``: those old enough to be attached when the feed shows their order."""
+        assert self.platform.feed is not None
+        stored_cursor = cursor = await self._load_cursor()
+        if cursor is None:
+            oldest = min(
+                [o.status_changed_at or o.created_at for o in open_orders.values()]
+                + [o.created_at for o in pending.values()]
             )
-            self.last_calls += 1
-            for record in page:
-                records.setdefault(record.id, record)
-                newest = max(newest, record.time)
-            if len(page) not in (self.page_size, SERVER_DEFAULT_LIMIT):
-                return list(records.values()), newest
-            offset += len(page)
-
-    async def _pending(self) -> list[Bid]:
-        return await self.services.bids.pending_reservations(since=self.services.order_placer.recent())
-
-    async def _adopt(self, api_id: str, order_id: str) -> None:
-        """An order created by an answer we never got: attach it and tell the customer."""
+            cursor = max(oldest - FIRST_WINDOW_ALLOWANCE, 1)
+        seq = self.statuses.begin_read()
+        page = await self.platform.feed.changed_since(cursor)
         self.last_calls += 1
-        order = await self.services.exchanger.get_order(order_id)
-        await self.services.order_placer.adopt(api_id, order, announce=True)
-        log.info("order %s: found by api_id %s after a lost answer", order.id, api_id)
-        lang = getattr(self.services.exchanger, "lang", None)
-        if await self.statuses.record(
-            int(order.id), order.status, order.status_title or None, title_lang=lang
-        ):
+        looked_up: set[str] = set()
+        for seen in page.observations:
+            if seen.idempotency_key and seen.idempotency_key in adoptable:
+                key = adoptable.pop(seen.idempotency_key).idempotency_key
+                pending.pop(key, None)
+                await self._adopt(key, seen)
+                continue
+            stored = open_orders.get(seen.order_id)
+            if stored is None or seen.status.code == stored.status_code:
+                continue
+            status = seen.status
+            if not status.title:
+                title = self.statuses.titles.get(None, status.code)
+                if title is None and status.code not in looked_up:
+                    looked_up.add(status.code)
+                    if await self._check(stored):  # learns the title on the way
+                        continue
+                    title = self.statuses.titles.get(None, status.code)
+                status = status.model_copy(update={"title": title or ""})
+            if await self.statuses.record(stored.id, status, read_seq=seq):
+                self.last_changes += 1
+        if stored_cursor is None or page.cursor > cursor:
+            await self._save_cursor(max(page.cursor, cursor))
+
+    async def _pending(self) -> list[StoredOrder]:
+        if self.platform.placement is None:
+            return []
+        ordering = self.services.ordering
+        return await self.services.orders.pending_reservations(self.name, since=ordering.recent())
+
+    async def _adopt(self, key: str, seen: OrderObservation) -> None:
+        """An order created by an answer we never got: attach it and tell the customer."""
+        order = seen.order
+        if order is None:
+            self.last_calls += 1
+            order = await self.platform.customer().read_order(OrderRef(id=seen.order_id))
+        local_id = await self.services.ordering.adopt(key, order)
+        log.info("order %s: found by its key after a lost answer", order.id)
+        if await self.statuses.record(local_id, order.status):
             self.last_changes += 1
 
-    async def _settle(self, api_id: str, reserved_at: int) -> None:
+    async def _settle(self, reservation: StoredOrder) -> None:
+        placement = self.platform.placement
+        assert placement is not None
         self.last_calls += 1
-        record = await self.services.order_placer.find(self.services.exchanger, api_id, reserved_at)
-        if record is None:
-            await self.services.bids.forget_reservation(api_id)
-            log.info("api_id %s: the exchanger has no such order; reservation dropped", api_id)
-        else:
-            await self._adopt(api_id, record.id)
+        key = reservation.idempotency_key
+        order = await placement.find(key, reserved_at=reservation.created_at)
+        if order is None:
+            await self.services.orders.forget_reservation(self.name, key)
+            log.info("reservation %s: the exchange has no such order; dropped", reservation.id)
+            return
+        local_id = await self.services.ordering.adopt(key, order)
+        if await self.statuses.record(local_id, order.status):
+            self.last_changes += 1
 
-    async def _check(self, bid_id: int) -> bool:
-        """Read one order with bid_info and record it; True when its status changed."""
+    async def _check(self, stored: StoredOrder) -> bool:
+        """Read one order and record it; True when its status changed."""
         try:
-            order_seq = self.statuses.begin_read()
+            seq = self.statuses.begin_read()
             self.last_calls += 1
-            order = await self.services.exchanger.get_order(bid_id)
-        except NoBid:
-            log.info("order %s: the exchanger does not show it (keeping the last known status)", bid_id)
+            order = await self.platform.customer().read_order(ref_of(stored))
+        except OrderNotFound:
+            log.info("order %s: the exchange does not show it (keeping the last known status)", stored.id)
             return False
-        changed = await self.statuses.record(
-            bid_id,
-            order.status,
-            order.status_title or None,
-            read_seq=order_seq,
-            title_lang=getattr(self.services.exchanger, "lang", None),
-        )
+        changed = await self.statuses.record(stored.id, order.status, read_seq=seq)
         if changed:
             self.last_changes += 1
         return changed
 
     async def _load_cursor(self) -> int | None:
-        value = await self.services.db.fetchval("SELECT value FROM meta WHERE name = ?", (CURSOR_KEY,))
+        value = await self.services.db.get_meta(CURSOR_KEY.format(platform=self.name))
         return None if value is None else int(value)
 
     async def _save_cursor(self, value: int) -> None:
-        await self.services.db.execute(
-            """
-            INSERT INTO meta (name, value) VALUES (?, ?)
-            ON CONFLICT (name) DO UPDATE SET value = excluded.value
-            """,
-            (CURSOR_KEY, str(value)),
-        )
-
-
-def _int_id(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+        await self.services.db.set_meta(CURSOR_KEY.format(platform=self.name), str(value))

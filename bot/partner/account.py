@@ -1,97 +1,125 @@
-"""Linking a partner's API key to a chat, and the cabinet of a linked chat.
+"""Linking a partner's key to a chat, and the cabinet of a linked chat.
 
-The key is a ``SecretStr`` from the moment it arrives and is registered with the log redactor; it is
-stored only encrypted (:class:`bot.storage.repositories.PartnerKeyRepository`).
+What a partner types is the platform's named credential fields (``PlatformInfo.credential_fields``).
+A secret value is registered with the log redactor as soon as it is shaped like one, kept only sealed
+with the bot's SecretBox between the steps of /login, and stored only encrypted
+(:class:`bot.storage.PartnerCredentialRepository`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
+import logging
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
-from bot.exchanger.base import ApiCredentials, ExchangerPlatform, PartnerCabinet
-from bot.exchanger.errors import MethodNotSupported
+from bot.domain.capabilities import CredentialField
 from bot.logs import REDACTOR
-from bot.storage.repositories import PartnerKeyRepository
+from bot.platforms.base import PartnerCabinet, Platform
 
-# The read methods the cabinet needs, probed when a key is linked; add_partner_payout can't be probed
-# (it is a write), so /withdraw explains it when the site refuses it.
-READ_METHODS = ("get_partner_info", "get_partner_links", "get_partner_exchanges", "get_partner_payouts")
-PAYOUT_METHOD = "add_partner_payout"
-ALL_PARTNER_METHODS = (*READ_METHODS, PAYOUT_METHOD)
+if TYPE_CHECKING:
+    from bot.storage.crypto import SecretBox
+    from bot.storage.repositories import PartnerCredentialRepository
 
+log = logging.getLogger(__name__)
 
-class SystemKey(Exception):
-    """The key belongs to the exchange's "System" user (user_id 0): it has no partner account."""
-
-
-class NoPartnerMethods(Exception):
-    """The key may not call get_partner_info, so there is no cabinet to show."""
-
-    def __init__(self, missing: tuple[str, ...]) -> None:
-        super().__init__(", ".join(missing))
-        self.missing = missing
+__all__ = [
+    "InputProblem",
+    "LinkedCabinet",
+    "check_input",
+    "open_cabinet",
+    "seal_values",
+    "unseal_values",
+]
 
 
-@dataclass(frozen=True)
-class KeyCheck:
-    partner_id: str
-    missing: tuple[str, ...]  # read methods the key lacks (the cabinet works without them, partly)
+class InputProblem(StrEnum):
+    EMPTY = "empty"
+    CHARACTERS = "characters"  # not printable ASCII: can't travel in an HTTP header
+    SHAPE = "shape"  # the field's pattern refuses it
 
 
-def credentials(login: str, key: SecretStr) -> ApiCredentials:
-    REDACTOR.add(key.get_secret_value())
-    return ApiCredentials(login=login, key=key)
+def check_input(field: CredentialField, raw: str) -> tuple[str, InputProblem | None]:
+    """The value of ``field`` as typed (trimmed) and what is wrong with it, if anything.
+
+    A secret value the field accepts is registered with the log redactor here, before anything could
+    log it. Only an accepted one: otherwise anybody could fill the redactor, or mask ordinary words in
+    every log line, by typing them at this step."""
+    value = (raw or "").strip()
+    if not value:
+        return value, InputProblem.EMPTY
+    if not (value.isascii() and value.isprintable()):
+        return value, InputProblem.CHARACTERS
+    if not field.accepts(value):
+        return value, InputProblem.SHAPE
+    if field.secret:
+        REDACTOR.add(value)
+    return value, None
 
 
-async def check_key(cabinet: PartnerCabinet) -> KeyCheck:
-    """Validate a freshly typed key against the exchanger. Raises the exchanger's errors (ApiDisabled
-    for a wrong login/key), :class:`SystemKey` or :class:`NoPartnerMethods`."""
+# -- the values typed so far, between the steps of /login (FSM data is plain JSON) ------------------
+
+
+def _aad(chat_id: int, platform: str) -> bytes:
+    return f"partner-login:{platform}:{chat_id}".encode()
+
+
+def seal_values(box: SecretBox, chat_id: int, platform: str, values: dict[str, str]) -> str:
+    return box.seal(json.dumps(values, separators=(",", ":")), aad=_aad(chat_id, platform))
+
+
+def unseal_values(box: SecretBox, chat_id: int, platform: str, sealed: object) -> dict[str, str] | None:
+    """The values sealed by :func:`seal_values`; None when missing or not ours (start again)."""
+    from bot.storage.crypto import DecryptionError
+
+    if not sealed:
+        return {}
     try:
-        identity = await cabinet.whoami()
-    except MethodNotSupported:
-        identity = None  # "test" not ticked: get_partner_info tells us enough
-    if identity is not None and identity.is_system_user:
-        raise SystemKey
-    results = await asyncio.gather(
-        cabinet.partner_info(),
-        cabinet.partner_clicks(limit=1),
-        cabinet.partner_exchanges(limit=1),
-        cabinet.partner_payouts(limit=1),
-        return_exceptions=True,
-    )
-    missing = tuple(
-        name for name, r in zip(READ_METHODS, results, strict=True) if isinstance(r, MethodNotSupported)
-    )
-    info = results[0]
-    if isinstance(info, MethodNotSupported):
-        raise NoPartnerMethods((*missing, PAYOUT_METHOD))
-    for result in results:
-        if isinstance(result, BaseException) and not isinstance(result, MethodNotSupported):
-            raise result
-    assert not isinstance(info, BaseException)
-    return KeyCheck(partner_id=info.partner_id, missing=missing)
+        values = json.loads(box.unseal(str(sealed), aad=_aad(chat_id, platform)))
+    except (DecryptionError, ValueError):
+        return None
+    if not isinstance(values, dict):
+        return None
+    return {str(k): str(v) for k, v in values.items()}
+
+
+# -- the linked cabinet ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class LinkedCabinet:
-    cabinet: ExchangerPlatform
-    login: str
+    cabinet: PartnerCabinet
+    label: str  # what the partner recognises the key by (never a secret)
     partner_id: str
+    # The partner typed their partner ID at /login (the platform can't tell it): worth checking.
+    partner_id_typed: bool = False
 
 
 async def open_cabinet(
-    partner_keys: PartnerKeyRepository, exchanger: ExchangerPlatform, chat_id: int
+    partner_credentials: PartnerCredentialRepository, platform: Platform, chat_id: int, locale: str | None
 ) -> LinkedCabinet | None:
     """The chat's cabinet on the partner's own key, or None when no key is linked."""
-    linked = await partner_keys.load(chat_id)
+    linked = await partner_credentials.load(chat_id, platform.info.name)
     if linked is None:
         return None
-    scoped = exchanger.scoped(credentials=credentials(linked.login, linked.key))
-    return LinkedCabinet(scoped, linked.login, str(linked.partner_id or ""))
-
-
-def partner_id_number(partner_id: str) -> int | None:
-    return int(partner_id) if partner_id.isdigit() else None
+    credentials = linked.credentials
+    for field in platform.info.credential_fields:
+        if field.secret:
+            REDACTOR.add(credentials.get(field.name))
+    try:
+        cabinet = platform.cabinet(credentials, locale)
+    except ValueError:
+        # Stored by a version that named the fields otherwise: the partner links the key again.
+        log.warning("chat %s: the linked partner key no longer fits the platform's fields", chat_id)
+        return None
+    return LinkedCabinet(
+        cabinet=cabinet,
+        label=credentials.label,
+        partner_id=str(linked.partner_id or ""),
+        partner_id_typed=bool(linked.partner_id)
+        and any(
+            not field.secret and credentials.get(field.name) == linked.partner_id
+            for field in platform.info.credential_fields
+        ),
+    )

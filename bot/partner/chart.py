@@ -30,30 +30,42 @@ class ChartLabels:
 
 
 def render_chart(stats: PartnerStats, labels: ChartLabels) -> bytes:
+    """Clicks, exchanges and rewards per day; only the figures the platform serves."""
     days = sorted(stats.per_day)
     figures = [stats.per_day[day] for day in days]
     x = list(range(len(days)))
-    fig = Figure(figsize=(9, 7), dpi=100, layout="constrained")
+    # Rewards are drawn only in one currency: amounts of several can't share an axis.
+    currencies = stats.reward_currencies
+    rewards = stats.has_exchanges and len(currencies) <= 1
+    code = currencies[0] if currencies else ""
+    panels = int(stats.has_clicks) + int(stats.has_exchanges) + int(rewards)
+    fig = Figure(figsize=(9, 2.5 + 1.5 * panels), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
-    ax_clicks, ax_exchanges, ax_rewards = fig.subplots(3, 1, sharex=True)
+    axes = list(fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0])
     fig.suptitle(labels.title)
 
-    ax_clicks.bar(x, [f.clicks for f in figures], color="#4c78a8")
-    ax_clicks.set_ylabel(labels.clicks)
+    if stats.has_clicks:
+        ax_clicks = axes.pop(0)
+        ax_clicks.bar(x, [f.clicks for f in figures], color="#4c78a8")
+        ax_clicks.set_ylabel(labels.clicks)
+    if stats.has_exchanges:
+        ax_exchanges = axes.pop(0)
+        ax_exchanges.bar(x, [f.exchanges for f in figures], color="#9ecae9", label=labels.exchanges)
+        ax_exchanges.bar(x, [f.completed for f in figures], color="#54a24b", label=labels.completed)
+        ax_exchanges.set_ylabel(labels.exchanges)
+        ax_exchanges.legend(loc="upper left", fontsize="small")
+    if rewards:
+        ax_rewards = axes.pop(0)
+        daily = [float(f.accrued.get(code, 0)) for f in figures]
+        ax_rewards.plot(x, daily, color="#e45756", marker="o", markersize=3)
+        ax_rewards.set_ylabel(f"{labels.rewards}, {code}" if code else labels.rewards)
 
-    ax_exchanges.bar(x, [f.exchanges for f in figures], color="#9ecae9", label=labels.exchanges)
-    ax_exchanges.bar(x, [f.completed for f in figures], color="#54a24b", label=labels.completed)
-    ax_exchanges.set_ylabel(labels.exchanges)
-    ax_exchanges.legend(loc="upper left", fontsize="small")
-
-    ax_rewards.plot(x, [float(f.accrued) for f in figures], color="#e45756", marker="o", markersize=3)
-    ax_rewards.set_ylabel(labels.rewards)
-
-    for ax in (ax_clicks, ax_exchanges, ax_rewards):
+    every = fig.axes
+    for ax in every:
         ax.grid(axis="y", alpha=0.3)
         ax.set_ylim(bottom=0)
     step = max(1, len(days) // 12)
-    ax_rewards.set_xticks(x[::step], [day.strftime("%m-%d") for day in days[::step]], rotation=45)
+    every[-1].set_xticks(x[::step], [day.strftime("%m-%d") for day in days[::step]], rotation=45)
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

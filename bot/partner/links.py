@@ -1,13 +1,18 @@
-"""Referral links: the site (or one exchange direction's page) + ``rid=<partner id>`` + UTM and custom
-parameters. Values are URL-encoded; ``rid`` always comes from the partner id and can't be overridden."""
+"""Referral links: the site (or one exchange direction's page) with the partner's referral parameter
+(the platform's :class:`~bot.platforms.base.ReferralLinks` adds it) and UTM and custom parameters.
+
+The platform's reserved parameters (the one naming the partner) can't be set by hand: the builder
+refuses a custom parameter of that name, whatever the platform calls it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.platforms.base import ReferralLinks
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 # One-tap presets: name -> the UTM values it sets.
@@ -22,7 +27,6 @@ SUGGESTIONS: dict[str, tuple[str, ...]] = {
     "utm_source": ("telegram",),
     "utm_medium": ("channel", "chat", "bio"),
 }
-RESERVED = frozenset({"rid"})
 MAX_VALUE_LENGTH = 100
 # The whole link, URL-encoded: a Cyrillic value grows about sixfold when encoded. This keeps the link
 # within a photo caption (1024), the builder message within Telegram's 4096 and the QR code readable.
@@ -33,10 +37,11 @@ TAG_LENGTH = 30
 
 
 class LinkInputError(ValueError):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, name: str = "") -> None:
         super().__init__(reason)
-        # "empty" | "too_long" | "format" | "reserved" | "utm" | "too_many" | "link_too_long"
+        # "empty" | "too_long" | "format" | "site_name" | "reserved" | "utm" | "too_many" | "link_too_long"
         self.reason = reason
+        self.name = name  # the parameter's name, for "reserved"
 
 
 def clean_value(text: str) -> str:
@@ -48,14 +53,20 @@ def clean_value(text: str) -> str:
     return value
 
 
-def parse_custom_param(text: str) -> tuple[str, str]:
-    """``name=value`` typed by the partner. ``rid`` is refused; UTM names belong to their own buttons."""
+def parse_custom_param(
+    text: str, reserved: Collection[str] = (), name_pattern: str | None = None
+) -> tuple[str, str]:
+    """``name=value`` typed by the partner. A ``reserved`` name (the platform's referral parameter) is
+    refused, whatever its case; UTM names belong to their own buttons. ``name_pattern``: the names the
+    platform keeps unchanged (its ``links.param_name_pattern``), checked on top of the neutral rule."""
     name, sep, value = (text or "").strip().partition("=")
     name = name.strip()
     if not sep or not _NAME.fullmatch(name):
         raise LinkInputError("format")
-    if name.lower() in RESERVED:
-        raise LinkInputError("reserved")
+    if name_pattern is not None and not re.fullmatch(name_pattern, name):
+        raise LinkInputError("site_name", name)
+    if name.lower() in {r.lower() for r in reserved}:
+        raise LinkInputError("reserved", name)
     if name.lower() in UTM_FIELDS:
         raise LinkInputError("utm")
     return name, clean_value(value)
@@ -110,22 +121,20 @@ class LinkDraft:
         self.custom = [*others, (name, value)]
 
 
-def referral_link(
-    base_url: str, partner_id: str, utm: Mapping[str, str] | None = None,
-    custom: Sequence[tuple[str, str]] = (),
-) -> str:  # fmt: skip
-    """``base_url`` (the site, or a direction's page, possibly with a query already) + ``rid`` + tags.
+def params_of(draft: LinkDraft, reserved: Collection[str] = ()) -> dict[str, str]:
+    """The link's parameters in order: UTM tags, then custom ones (never a reserved name)."""
+    taken = {r.lower() for r in reserved}
+    params = {name: draft.utm[name] for name in UTM_FIELDS if draft.utm.get(name)}
+    for name, value in draft.custom:
+        if name.lower() not in taken and name.lower() not in UTM_FIELDS:
+            params[name] = value
+    return params
 
-    Existing ``rid`` and UTM parameters of ``base_url`` are replaced; ``rid`` is always the partner's.
-    """
-    parts = urlsplit(base_url.strip())
-    path = parts.path or "/"
-    ours = {"rid", *UTM_FIELDS}
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in ours]
-    params: list[tuple[str, str]] = [("rid", str(partner_id)), *kept]
-    params += [(name, (utm or {})[name]) for name in UTM_FIELDS if (utm or {}).get(name)]
-    params += [(k, v) for k, v in custom if k.lower() not in ours]
-    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(params), ""))
+
+def referral_link(links: ReferralLinks, partner_id: str, draft: LinkDraft, site_url: str) -> str:
+    """The link of ``draft`` for ``partner_id``: its direction's page, or the site's root."""
+    page = draft.direction_url or site_url.rstrip("/") + "/"
+    return links.link(partner_id, params_of(draft, links.reserved_params), page)
 
 
 def check_link_length(link: str) -> str:

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.exchanger.base import PartnerCabinet
-from bot.exchanger.errors import ExchangerError, PayoutRefused, TransportError, UnexpectedResponse
-from bot.exchanger.models import PartnerInfo, PayoutCurrency
+from bot.domain.errors import ExchangerError, PayoutRefused, TransportError, UnexpectedResponse
+from bot.domain.models import PartnerSummary, PayoutMethod
+from bot.platforms.base import PartnerCabinet
 from bot.storage.payouts import PayoutRequestRepository, PayoutState
 
 MAX_ACCOUNT_LENGTH = 200
@@ -22,7 +22,7 @@ class RefusalReason(StrEnum):
     OTHER = "other"
 
 
-# The server's refusal texts we know (compared case-insensitively), so we can translate them.
+# Refusal texts servers send that we know (compared case-insensitively), so we can translate them.
 _KNOWN_REFUSALS = {
     "payout method not found": RefusalReason.METHOD,
     "account is empty": RefusalReason.ACCOUNT,
@@ -39,12 +39,16 @@ def plain(text: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]*>", "", text or "")).split())
 
 
-def below_minimum(info: PartnerInfo) -> bool:
-    return info.min_payout is not None and info.balance < info.min_payout
+def below_minimum(summary: PartnerSummary) -> bool:
+    return (
+        summary.min_payout is not None
+        and summary.balance is not None
+        and summary.balance < summary.min_payout
+    )
 
 
-def find_method(info: PartnerInfo, method_id: str) -> PayoutCurrency | None:
-    return next((item for item in info.items if item.id == method_id), None)
+def find_method(summary: PartnerSummary, method_id: str) -> PayoutMethod | None:
+    return next((method for method in summary.methods if method.id == method_id), None)
 
 
 class AccountError(ValueError):
@@ -77,14 +81,15 @@ async def request_payout(
     repo: PayoutRequestRepository,
     cabinet: PartnerCabinet,
     chat_id: int,
+    platform: str,
     request_key: str,
     method_id: str,
     account: str,
 ) -> PayoutResult:
-    """Call add_partner_payout once per ``request_key``. Errors other than a refusal or a lost answer
-    are re-raised after the request is marked ``failed`` (nothing was created; Confirm may retry)."""
-    if not await repo.claim(chat_id, request_key, method_id):
-        previous = await repo.get(chat_id, request_key)
+    """Ask for the payout once per ``request_key``. Errors other than a refusal or a lost answer are
+    re-raised after the request is marked ``failed`` (nothing was created; Confirm may retry)."""
+    if not await repo.claim(chat_id=chat_id, platform=platform, request_key=request_key, method_id=method_id):
+        previous = await repo.get(chat_id=chat_id, request_key=request_key)
         return PayoutResult(
             Outcome.ALREADY,
             payout_id=previous.payout_id if previous else None,

@@ -18,6 +18,7 @@ class PeriodKind(StrEnum):
     DAYS30 = "m"
     THIS_MONTH = "tm"
     LAST_MONTH = "lm"
+    YEAR = "y"  # the last 365 days
     CUSTOM = "c"
 
 
@@ -88,6 +89,8 @@ def preset(kind: PeriodKind, today: date) -> Period:
     if kind is PeriodKind.LAST_MONTH:
         last = today.replace(day=1) - timedelta(days=1)
         return Period(kind, last.replace(day=1), last)
+    if kind is PeriodKind.YEAR:
+        return Period(kind, today - timedelta(days=364), today)
     raise ValueError("a custom period needs dates")
 
 

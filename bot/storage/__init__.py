@@ -1,4 +1,5 @@
-"""Persistence: one SQLite database (aiosqlite) holding FSM state, chat settings, partner keys, bids."""
+"""Persistence: one SQLite database (aiosqlite) holding FSM state, chat settings, partner
+credentials, orders, notifications and payout requests."""
 
 from bot.storage.crypto import (
     DecryptionError,
@@ -13,37 +14,35 @@ from bot.storage.database import Database
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.migrations import LATEST_VERSION, MigrationError, SchemaTooNewError
 from bot.storage.repositories import (
-    FINAL_STATUSES,
-    ApiIdTaken,
-    Attribution,
-    Bid,
-    BidNotFound,
-    BidRepository,
     ChatSettingsRepository,
-    LinkedKey,
-    PartnerKeyRepository,
+    KeyTaken,
+    LinkedCredentials,
+    OrderNotStored,
+    OrderRepository,
+    PartnerCredentialRepository,
+    StoredOrder,
+    seal_legacy,
 )
 
 __all__ = [
-    "FINAL_STATUSES",
     "LATEST_VERSION",
-    "ApiIdTaken",
-    "Attribution",
-    "Bid",
-    "BidNotFound",
-    "BidRepository",
     "ChatSettingsRepository",
     "Database",
     "DecryptionError",
-    "LinkedKey",
+    "KeyTaken",
+    "LinkedCredentials",
     "MigrationError",
-    "PartnerKeyRepository",
+    "OrderNotStored",
+    "OrderRepository",
+    "PartnerCredentialRepository",
     "SQLiteStorage",
     "SchemaTooNewError",
     "SecretBox",
     "SecretBoxError",
+    "StoredOrder",
     "WrongSecretKey",
     "generate_secret_key",
     "load_or_create_secret_key",
+    "seal_legacy",
     "verify_secret",
 ]

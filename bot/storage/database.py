@@ -191,5 +191,19 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def get_meta(self, name: str) -> str | None:
+        """A value the bot keeps for itself (cursors, markers) from the ``meta`` table."""
+        value = await self.fetchval("SELECT value FROM meta WHERE name = ?", (name,))
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def set_meta(self, name: str, value: str) -> None:
+        await self.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
     def __repr__(self) -> str:
         return f"<Database path={self._path!r}{' closed' if self._closed else ''}>"

@@ -7,11 +7,22 @@ transaction together with the ``user_version`` bump, so a failed migration leave
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from bot.storage.database import Database
+import aiosqlite
+
+
+class Database(Protocol):
+    """What migrating needs of :class:`bot.storage.database.Database` (which runs the migrations)."""
+
+    @property
+    def connection(self) -> aiosqlite.Connection: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+    async def fetchval(self, sql: str, params: Any = ()) -> Any: ...
 
 logger = logging.getLogger(__name__)
 
@@ -142,9 +153,116 @@ _V2 = (
     """,
 )
 
+_V3 = (
+    # Orders of any platform: string ids, the idempotency key per platform, an encrypted per-order
+    # secret and (where the platform resends exact bytes) the encrypted prepared request.
+    """
+    CREATE TABLE orders (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        prepared_ciphertext BLOB,
+        order_id TEXT,
+        number TEXT,
+        secret_ciphertext BLOB,
+        direction_id TEXT,
+        status_code TEXT,
+        status_phase TEXT,
+        status_title TEXT,
+        status_rank INTEGER NOT NULL DEFAULT 0,
+        notified_status TEXT,
+        push_token TEXT UNIQUE,
+        give_amount TEXT,
+        get_amount TEXT,
+        give_currency_code TEXT,
+        get_currency_code TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER,
+        status_changed_at INTEGER,
+        checked_at INTEGER,
+        next_check_at INTEGER,
+        -- created, but the secret to follow it was lost with the answer: never shown as payable
+        unreachable INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (platform, idempotency_key),
+        UNIQUE (platform, order_id)
+    )
+    """,
+    "CREATE INDEX ix_orders_chat_created ON orders (chat_id, platform, created_at)",
+    "CREATE INDEX ix_orders_open ON orders (platform, status_phase)",
+    # Phases of the copied statuses are the platform's to say: OrderRepository.restore_phases().
+    """
+    INSERT INTO orders (
+        id, chat_id, platform, idempotency_key, order_id, number, direction_id,
+        status_code, status_phase, status_title, status_rank, notified_status, push_token,
+        give_amount, get_amount, give_currency_code, get_currency_code,
+        created_at, updated_at, status_changed_at, checked_at, next_check_at
+    )
+    SELECT id, chat_id, 'premiumexchanger', api_id, CAST(bid_id AS TEXT), CAST(bid_id AS TEXT),
+        CAST(direction_id AS TEXT), status, NULL, status_title, 0, notified_status, callback_token,
+        give_amount, get_amount, give_currency_code, get_currency_code,
+        created_at, updated_at, status_changed_at, checked_at, next_check_at
+    FROM bids
+    """,
+    # Queued notifications named the order by the exchange's id; the local id is the same row.
+    """
+    UPDATE outbox SET payload = json_object(
+        'order', (SELECT id FROM bids WHERE bids.bid_id = json_extract(outbox.payload, '$.bid_id')),
+        'status', json_extract(payload, '$.status'),
+        'status_title', json_extract(payload, '$.status_title'),
+        'title_lang', json_extract(payload, '$.title_lang')
+    )
+    WHERE sent_at IS NULL AND json_valid(payload) AND json_extract(payload, '$.bid_id') IS NOT NULL
+    """,
+    # The bid hashes are order secrets: seal_legacy() encrypts them into orders, then drops this.
+    "ALTER TABLE bids RENAME TO legacy_bids",
+    """
+    CREATE TABLE partner_credentials (
+        chat_id INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        partner_id TEXT,
+        push_token TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (chat_id, platform),
+        UNIQUE (platform, push_token)
+    )
+    """,
+    # partner_keys (PremiumExchanger login + key) is moved by seal_legacy(), which can decrypt it.
+    """
+    CREATE TABLE attributions (
+        chat_id INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        partner TEXT NOT NULL,
+        campaign TEXT,
+        attributed_at INTEGER NOT NULL,
+        PRIMARY KEY (chat_id, platform)
+    )
+    """,
+    "CREATE INDEX ix_attributions_partner ON attributions (platform, partner, attributed_at)",
+    """
+    INSERT INTO attributions (chat_id, platform, partner, campaign, attributed_at)
+    SELECT chat_id, 'premiumexchanger', CAST(partner_id AS TEXT), partner_campaign,
+        COALESCE(attributed_at, created_at)
+    FROM chat_settings WHERE partner_id IS NOT NULL
+    """,
+    "ALTER TABLE payout_requests ADD COLUMN platform TEXT NOT NULL DEFAULT 'premiumexchanger'",
+    # Pushes (webhooks) already handled, by the platform's deduplication key.
+    """
+    CREATE TABLE push_events (
+        platform TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (platform, dedupe_key)
+    )
+    """,
+    "CREATE INDEX ix_push_events_received ON push_events (received_at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: meta, fsm_state, chat_settings, partner_keys, bids, outbox", _V1),
     Migration(2, "order amounts and tracking, field memory, payout requests", _V2),
+    Migration(3, "platforms: orders, partner credentials, attributions and pushes per platform", _V3),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -25,6 +25,7 @@ class PayoutState(StrEnum):
 class PayoutRequest:
     id: int
     chat_id: int
+    platform: str
     request_key: str
     method_id: str
     payout_id: str | None
@@ -43,7 +44,7 @@ class PayoutRequestRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def claim(self, chat_id: int, request_key: str, method_id: str) -> bool:
+    async def claim(self, chat_id: int, platform: str, request_key: str, method_id: str) -> bool:
         """Record the request as ``sending``; True when this caller may call the API now.
 
         False when the key is already known and not in ``failed`` (a FAILED one is claimed again)."""
@@ -51,10 +52,12 @@ class PayoutRequestRepository:
         async with self.db.transaction():
             inserted = await self.db.execute(
                 """
-                INSERT INTO payout_requests (chat_id, request_key, method_id, state, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING
+                INSERT INTO payout_requests (
+                    chat_id, platform, request_key, method_id, state, created_at, updated_at
+                )
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING
                 """,
-                (chat_id, request_key, str(method_id), PayoutState.SENDING.value, now, now),
+                (chat_id, platform, request_key, str(method_id), PayoutState.SENDING.value, now, now),
             )
             if inserted:
                 return True
@@ -79,8 +82,9 @@ class PayoutRequestRepository:
         )
         return None if row is None else PayoutRequest.from_row(row)
 
-    async def list_for_chat(self, chat_id: int, limit: int = 20) -> list[PayoutRequest]:
+    async def list_for_chat(self, chat_id: int, platform: str, limit: int = 20) -> list[PayoutRequest]:
         rows = await self.db.fetchall(
-            "SELECT * FROM payout_requests WHERE chat_id = ? ORDER BY id DESC LIMIT ?", (chat_id, limit)
+            "SELECT * FROM payout_requests WHERE chat_id = ? AND platform = ? ORDER BY id DESC LIMIT ?",
+            (chat_id, platform, limit),
         )
         return [PayoutRequest.from_row(row) for row in rows]

@@ -9,15 +9,15 @@ from typing import TypeVar
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.models import AmountSide, Direction, FieldKind, FormField
+from bot.domain.money import format_plain
 from bot.exchange.draft import ExchangeDraft
-from bot.exchanger.models import CalcAction, Direction, FieldSpec, FieldType
-from bot.money import format_plain
 from bot.text import plain_text, shorten
 from handlers import keyboards
 from handlers.callbacks import NavCb
 from handlers.exchange import callbacks as cb
 from handlers.exchange.callbacks import ExCb
-from handlers.exchange.render import action_label, money
+from handlers.exchange.render import money, side_code, side_label
 
 PAGE_SIZE = 10
 OPTIONS_PER_PAGE = 20  # a select field's options; Telegram allows 100 buttons in all
@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 
 def _button(text: str, flow: str, action: str, value: object = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=ExCb(flow=flow, a=action, v=str(value)).pack())
+    return InlineKeyboardButton(text=text, callback_data=ExCb.make(flow, action, value).pack())
 
 
 def _cancel() -> InlineKeyboardButton:
@@ -42,6 +42,14 @@ def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> tuple[Seque
     return items[page * size : (page + 1) * size], page, pages
 
 
+def _pager(flow: str, turn: str, page: int, pages: int) -> list[InlineKeyboardButton]:
+    return [
+        _button("◀️", flow, turn, (page - 1) % pages),
+        _button(f"{page + 1}/{pages}", flow, turn, page),
+        _button("▶️", flow, turn, (page + 1) % pages),
+    ]
+
+
 def paged_choices(
     items: Sequence[T],
     page: int,
@@ -54,68 +62,43 @@ def paged_choices(
     back: bool,
 ) -> InlineKeyboardMarkup:
     shown, page, pages = page_of(items, page)
-    choices = [_button(label(item), flow, choose, value(item)) for item in shown]
+    choices = [_button(shorten(label(item), 60), flow, choose, value(item)) for item in shown]
     rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
     if pages > 1:
-        rows.append(
-            [
-                _button("◀️", flow, turn, (page - 1) % pages),
-                _button(f"{page + 1}/{pages}", flow, turn, page),
-                _button("▶️", flow, turn, (page + 1) % pages),
-            ]
-        )
+        rows.append(_pager(flow, turn, page, pages))
     rows.append([*([_back(flow)] if back else []), _cancel()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def amount_keyboard(
-    direction: Direction, draft: ExchangeDraft, suggested: Decimal | None = None
+    direction: Direction, draft: ExchangeDraft, sides: Sequence[AmountSide], suggested: Decimal | None = None
 ) -> InlineKeyboardMarkup:
+    """The amount step: "use the nearest possible amount" when there is one, and the meanings an
+    amount can have here (only when there is a choice)."""
     rows: list[list[InlineKeyboardButton]] = []
     if suggested is not None:
-        code = direction.give_currency_code if draft.action in (1, 3) else direction.get_currency_code
-        label = _("✅ Use {amount}").format(amount=money(suggested, code))
+        label = _("✅ Use {amount}").format(amount=money(suggested, side_code(direction, draft.side)))
         rows.append([_button(label, draft.flow, cb.USE_AMOUNT, format_plain(suggested))])
-    for action in available_actions(direction):
-        mark = "✓ " if action == draft.action else ""
-        rows.append([_button(mark + action_label(action, direction), draft.flow, cb.ACTION, int(action))])
+    if len(sides) > 1:
+        for side in sides:
+            mark = "✓ " if side == draft.side else ""
+            rows.append([_button(mark + side_label(side, direction), draft.flow, cb.SIDE, side.value)])
     rows.append([_back(draft.flow), _cancel()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def available_actions(direction: Direction) -> list[CalcAction]:
-    """ "I give" and "I receive", plus the fee-inclusive variants where fees make them differ."""
-    actions = [CalcAction.GIVE, CalcAction.GET]
-    if direction.give_amount_with_commission not in (None, direction.give_amount):
-        actions.append(CalcAction.GIVE_WITH_COMMISSION)
-    if direction.get_amount_with_commission not in (None, direction.get_amount):
-        actions.append(CalcAction.GET_WITH_COMMISSION)
-    return actions
-
-
-def field_keyboard(spec: FieldSpec, draft: ExchangeDraft) -> InlineKeyboardMarkup:
+def field_keyboard(spec: FormField, draft: ExchangeDraft) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     flow = draft.flow
-    if spec.type is FieldType.SELECT:
-        choices = [
-            (index, option)
-            for index, option in enumerate(spec.options)
-            # "No selected" is never an answer; Skip covers it for optional fields
-            if not (option.key == "0" and (spec.required or len(spec.options) > 1))
-        ]
-        shown, page, pages = page_of(choices, draft.page, OPTIONS_PER_PAGE)
+    if spec.kind is FieldKind.SELECT:
+        # Buttons carry the option's index: keys are the platform's and may not fit in callback data.
+        shown, page, pages = page_of(list(enumerate(spec.options)), draft.page, OPTIONS_PER_PAGE)
         for index, option in shown:
-            label = shorten(plain_text(option.label) or option.key, 60)
+            label = shorten(plain_text(option.label) or option.key, 60) or "?"
             rows.append([_button(label, flow, cb.OPTION, index)])
         if pages > 1:
-            rows.append(
-                [
-                    _button("◀️", flow, cb.OPTION_PAGE, (page - 1) % pages),
-                    _button(f"{page + 1}/{pages}", flow, cb.OPTION_PAGE, page),
-                    _button("▶️", flow, cb.OPTION_PAGE, (page + 1) % pages),
-                ]
-            )
-    elif spec.type is FieldType.CHECKBOX:
+            rows.append(_pager(flow, cb.OPTION_PAGE, page, pages))
+    elif spec.kind is FieldKind.CHECKBOX:
         rows.append([_button(_("✅ Yes"), flow, cb.CHECK, 1), _button(_("No"), flow, cb.CHECK, 0)])
     else:
         for index, offer in enumerate(draft.offers):

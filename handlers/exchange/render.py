@@ -7,9 +7,9 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.models import AmountSide, Direction, FieldKind, FormField, Pricing
+from bot.domain.money import AmountErrorReason, format_money
 from bot.exchange.draft import ExchangeDraft, QuoteSnapshot
-from bot.exchanger.models import CalcAction, Direction, FieldSpec, FieldType, Pricing
-from bot.money import AmountErrorReason, format_money
 from bot.text import plain_text, shorten, telegram_html
 
 
@@ -18,8 +18,9 @@ def money(amount: Decimal | None, code: str) -> str:
     return format_money(amount, code, exact=True) if amount is not None else "—"
 
 
-def pair(direction: Direction) -> str:
-    return f"{escape(direction.give_currency_code)} → {escape(direction.get_currency_code)}"
+def side_code(pricing: Pricing, side: AmountSide) -> str:
+    """The currency an amount typed on ``side`` is in."""
+    return pricing.give_currency_code if side.is_give else pricing.get_currency_code
 
 
 def _limits(low: Decimal | None, high: Decimal | None, code: str) -> str | None:
@@ -32,26 +33,35 @@ def _limits(low: Decimal | None, high: Decimal | None, code: str) -> str | None:
     return None
 
 
+USD = "USD"
+
+
 def limit_lines(pricing: Pricing) -> list[str]:
     lines = []
     if give := _limits(pricing.min_give, pricing.max_give, pricing.give_currency_code):
         lines.append(_("You give: {limits}").format(limits=give))
     if get := _limits(pricing.min_get, pricing.max_get, pricing.get_currency_code):
         lines.append(_("You receive: {limits}").format(limits=get))
+    if usd := _limits(pricing.min_usd, pricing.max_usd, USD):
+        lines.append(_("In US dollars: {limits}").format(limits=usd))
     return lines
 
 
-def action_label(action: CalcAction, direction: Direction) -> str:
+def floating_line() -> str:
+    return _("📈 The rate may change until your payment arrives.")
+
+
+def side_label(side: AmountSide, direction: Direction) -> str:
     give, get = escape(direction.give_currency_code), escape(direction.get_currency_code)
     return {
-        CalcAction.GIVE: _("I give {code}").format(code=give),
-        CalcAction.GET: _("I receive {code}").format(code=get),
-        CalcAction.GIVE_WITH_COMMISSION: _("I give {code}, fees included").format(code=give),
-        CalcAction.GET_WITH_COMMISSION: _("I receive {code}, fees deducted").format(code=get),
-    }[action]
+        AmountSide.GIVE: _("I give {code}").format(code=give),
+        AmountSide.GET: _("I receive {code}").format(code=get),
+        AmountSide.GIVE_WITH_FEES: _("I give {code}, fees included").format(code=give),
+        AmountSide.GET_WITH_FEES: _("I receive {code}, fees deducted").format(code=get),
+    }[side]
 
 
-def direction_card(direction: Direction, give_title: str, get_title: str, action: CalcAction) -> str:
+def direction_card(direction: Direction, give_title: str, get_title: str, side: AmountSide) -> str:
     lines = [
         _("<b>{give} → {get}</b>").format(give=escape(give_title), get=escape(get_title)),
         "",
@@ -65,19 +75,21 @@ def direction_card(direction: Direction, give_title: str, get_title: str, action
             _("Reserve: {amount}").format(amount=money(direction.reserve, direction.get_currency_code))
         )
     lines += limit_lines(direction)
-    for commission in (direction.give_commission_text, direction.get_commission_text):
-        if text := telegram_html(commission, limit=300):
+    for fee in (direction.give_fee_text, direction.get_fee_text):
+        if text := telegram_html(fee, limit=300):
             lines.append(f"💸 {text}")
-    if info := telegram_html(direction.info.timeline_text, limit=1500):
+    if direction.floating_rate and not direction.notes.timeline:  # the platform's note says it better
+        lines.append(floating_line())
+    if info := telegram_html(direction.notes.timeline, limit=1500):
         lines += ["", info]
-    lines += ["", amount_prompt(direction, action)]
+    lines += ["", amount_prompt(direction, side)]
     return "\n".join(lines)
 
 
-def amount_prompt(direction: Direction, action: CalcAction) -> str:
+def amount_prompt(direction: Direction, side: AmountSide) -> str:
     return _(
         "✍️ Type the amount ({meaning}), for example 1500 or 0.5. The buttons change what it means."
-    ).format(meaning=action_label(action, direction))
+    ).format(meaning=side_label(side, direction))
 
 
 def amount_error(reason: AmountErrorReason) -> str:
@@ -91,15 +103,18 @@ def amount_error(reason: AmountErrorReason) -> str:
     }[reason]
 
 
-def quote_lines(quote: QuoteSnapshot) -> list[str]:
-    return [
-        _("You give: <b>{amount}</b>").format(amount=money(quote.pays, quote.give_code)),
-        _("You receive: <b>{amount}</b>").format(amount=money(quote.receives, quote.get_code)),
-    ]
+def quote_lines(quote: QuoteSnapshot, *, floating_note: bool = True) -> list[str]:
+    gives = _("You give: <b>{amount}</b>").format(amount=money(quote.pays, quote.give_code))
+    if quote.give_usd is not None:
+        gives += " " + _("(≈ {amount})").format(amount=money(quote.give_usd, USD))
+    lines = [gives, _("You receive: <b>{amount}</b>").format(amount=money(quote.receives, quote.get_code))]
+    if quote.floating_rate and floating_note:
+        lines.append(floating_line())
+    return lines
 
 
-def out_of_limits(quote: QuoteSnapshot, action: CalcAction, pricing: Pricing, suggested: Decimal) -> str:
-    code = quote.give_code if action in (1, 3) else quote.get_code
+def out_of_limits(quote: QuoteSnapshot, side: AmountSide, pricing: Pricing, suggested: Decimal) -> str:
+    code = quote.give_code if side.is_give else quote.get_code
     lines = [_("⚠️ This amount is outside the exchange's limits.")]
     lines += limit_lines(pricing)
     lines += ["", _("The nearest possible amount is {amount}:").format(amount=money(suggested, code))]
@@ -108,7 +123,25 @@ def out_of_limits(quote: QuoteSnapshot, action: CalcAction, pricing: Pricing, su
     return "\n".join(lines)
 
 
-def field_prompt(spec: FieldSpec, position: int, total: int, error: str | None = None) -> str:
+def amount_refused(
+    direction: Direction,
+    side: AmountSide,
+    reason: str,
+    low: Decimal | None = None,
+    high: Decimal | None = None,
+) -> str:
+    """The exchange refused the amount: why (already safe HTML), its limits, and the prompt again."""
+    lines = [f"⚠️ {reason}"]
+    if low is not None or high is not None:
+        limits = _limits(low, high, side_code(direction, side))
+        lines.append(_("Possible amounts: {limits}").format(limits=limits))
+    else:
+        lines += limit_lines(direction)
+    lines += ["", amount_prompt(direction, side)]
+    return "\n".join(lines)
+
+
+def field_prompt(spec: FormField, position: int, total: int, error: str | None = None) -> str:
     lines = []
     if error:
         lines += [f"⚠️ {error}", ""]
@@ -117,13 +150,13 @@ def field_prompt(spec: FieldSpec, position: int, total: int, error: str | None =
             label=escape(plain_text(spec.label) or spec.name), position=position, total=total
         )
     )
-    if spec.tooltip:
-        lines.append(f"<i>{escape(plain_text(spec.tooltip))}</i>")
-    if spec.type is FieldType.SELECT:
+    if spec.hint:
+        lines.append(f"<i>{escape(plain_text(spec.hint))}</i>")
+    if spec.kind is FieldKind.SELECT:
         lines.append(_("Choose one of the options."))
-    elif spec.type is FieldType.CHECKBOX:
+    elif spec.kind is FieldKind.CHECKBOX:
         lines.append(escape(plain_text(spec.checkbox_text or spec.label)))
-    elif spec.type is FieldType.TEXTAREA:
+    elif spec.kind is FieldKind.TEXTAREA:
         lines.append(_("Type your answer (several lines are fine)."))
     else:
         lines.append(_("Type your answer."))
@@ -132,13 +165,13 @@ def field_prompt(spec: FieldSpec, position: int, total: int, error: str | None =
     return "\n".join(lines)
 
 
-def display_value(spec: FieldSpec, value: str) -> str:
+def display_value(spec: FormField, value: str) -> str:
     if not value:
         return "—"
-    if spec.type is FieldType.SELECT:
-        labels = dict(spec.options)
+    if spec.kind is FieldKind.SELECT:
+        labels = {option.key: option.label for option in spec.options}
         return escape(plain_text(labels.get(value, value)))
-    if spec.type is FieldType.CHECKBOX:
+    if spec.kind is FieldKind.CHECKBOX:
         return _("Yes")
     return escape(shorten(value, 80))
 
@@ -150,13 +183,13 @@ def summary(direction: Direction, draft: ExchangeDraft, give_title: str, get_tit
         _("{give} → {get}").format(give=escape(give_title), get=escape(get_title)),
     ]
     if draft.quote is not None:
-        lines += quote_lines(draft.quote)
+        lines += quote_lines(draft.quote, floating_note=not direction.notes.before_confirm)
     if direction.fields:
         lines.append("")
         for spec in direction.fields:
             label = escape(plain_text(spec.label) or spec.name)
             lines.append(f"{label}: {display_value(spec, draft.fields.get(spec.name, ''))}")
-    if before := telegram_html(direction.info.before_button_text, limit=800):
+    if before := telegram_html(direction.notes.before_confirm, limit=800):
         lines += ["", before]
     lines += ["", _("Press Confirm to create the order.")]
     return "\n".join(lines)

@@ -12,32 +12,39 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.exchange.catalogue import CatalogueCache, filter_currencies, matches
-from bot.exchange.draft import ExchangeDraft, QuoteSnapshot
-from bot.exchange.field_memory import FieldMemory
-from bot.exchanger.base import ExchangerPlatform
-from bot.exchanger.errors import ExchangerError
-from bot.exchanger.models import Direction, FieldType
+from bot.domain.errors import (
+    AmountOutOfLimits,
+    DirectionUnavailable,
+    ExchangerError,
+    ValidationFailed,
+)
+from bot.domain.models import AMOUNT_FIELD, Direction, FieldKind
+from bot.exchange.catalogue import CatalogueService, filter_currencies, matches
+from bot.exchange.draft import ExchangeDraft
+from bot.exchange.field_memory import FieldMemory, fits, memory_name
+from bot.exchange.quoting import Quoted, QuotingService
 from bot.storage.fsm import save_step
+from bot.text import plain_text, shorten
 from handlers.exchange import callbacks as cb
 from handlers.exchange import keyboards, render
 from handlers.exchange.states import Exchange
 from handlers.replies import show
-from handlers.upstream import upstream_error_text
+from handlers.upstream import direction_unavailable_text, upstream_error_text
 
 Event = Message | CallbackQuery
 
 
 @dataclass
-class Ctx:
-    """What every step needs, gathered from the handler's injected arguments."""
+class Conversation:
+    """One exchange conversation as a handler sees it: where to answer, the chat's FSM record and
+    language, and the services its steps use. Each handler builds it from what it receives by name."""
 
     event: Event
     state: FSMContext
-    exchanger: ExchangerPlatform
-    catalogue: CatalogueCache
-    field_memory: FieldMemory
     locale: str
+    catalogue: CatalogueService
+    quoting: QuotingService
+    field_memory: FieldMemory
 
     @property
     def chat_id(self) -> int:
@@ -51,66 +58,69 @@ class Ctx:
     def load(self, data: dict[str, object]) -> ExchangeDraft | None:
         return ExchangeDraft.load(data, self.field_memory.box, self.chat_id)
 
+    async def draft(self) -> ExchangeDraft:
+        return self.load(await self.state.get_data()) or ExchangeDraft()
+
     async def direction(self, draft: ExchangeDraft) -> Direction:
         assert draft.direction_id is not None
-        return await self.catalogue.direction(self.exchanger, self.locale, draft.direction_id)
-
-    async def titles(self, draft: ExchangeDraft) -> tuple[str, str]:
-        for summary in await self.catalogue.directions(self.exchanger, self.locale):
-            if summary.id == draft.direction_id:
-                return summary.give.title, summary.get.title
-        return "", ""
+        return await self.catalogue.direction(self.locale, draft.direction_id)
 
     async def upstream_failed(self, draft: ExchangeDraft, exc: ExchangerError, retry: str = cb.BACK) -> None:
         await show(self.event, upstream_error_text(exc), keyboards.retry_keyboard(draft, retry))
 
 
-async def show_give(ctx: Ctx, draft: ExchangeDraft, query: str | None = None) -> None:
+def _with_note(note: str | None, text: str) -> str:
+    return f"{note}\n\n{text}" if note else text
+
+
+async def show_give(
+    conv: Conversation, draft: ExchangeDraft, query: str | None = None, note: str | None = None
+) -> None:
     try:
-        currencies = await ctx.catalogue.give_currencies(ctx.exchanger, ctx.locale)
+        currencies = await conv.catalogue.give_currencies(conv.locale)
     except ExchangerError as exc:
-        await ctx.save(draft, Exchange.give)
-        await ctx.upstream_failed(draft, exc, cb.GIVE_PAGE)
+        await conv.save(draft, Exchange.give)
+        await conv.upstream_failed(draft, exc, cb.GIVE_PAGE)
         return
     text = _("💱 <b>What do you give?</b>\nChoose a currency, or type part of its name (for example «usdt»).")
     if query is not None:
         found = filter_currencies(currencies, query)
         if found:
             currencies, draft.page = found, 0
-            text = _("Found for «{query}». Choose what you give:").format(query=escape(query))
+            text = _("Found for «{query}». Choose what you give:").format(query=escape(shorten(query, 60)))
         else:
             text = _("Nothing found for «{query}». Try another name, or choose from the list:").format(
-                query=escape(query)
+                query=escape(shorten(query, 60))
             )
-    await ctx.save(draft, Exchange.give)
+    await conv.save(draft, Exchange.give)
     markup = keyboards.paged_choices(
         currencies,
         draft.page,
         draft.flow,
-        label=lambda c: c.title,
+        label=lambda c: c.title or c.code or c.id,
         value=lambda c: c.id,
         choose=cb.GIVE,
         turn=cb.GIVE_PAGE,
         back=False,
     )
-    await show(ctx.event, text, markup)
+    await show(conv.event, _with_note(note, text), markup)
 
 
-async def show_get(ctx: Ctx, draft: ExchangeDraft, query: str | None = None) -> None:
+async def show_get(
+    conv: Conversation, draft: ExchangeDraft, query: str | None = None, note: str | None = None
+) -> None:
     assert draft.give_id is not None
     try:
-        options = await ctx.catalogue.get_currencies(ctx.exchanger, ctx.locale, draft.give_id)
+        options = await conv.catalogue.get_currencies(conv.locale, draft.give_id)
         give = next(
-            (
-                c
-                for c in await ctx.catalogue.give_currencies(ctx.exchanger, ctx.locale)
-                if c.id == draft.give_id
-            ),
-            None,
+            (c for c in await conv.catalogue.give_currencies(conv.locale) if c.id == draft.give_id), None
         )
     except ExchangerError as exc:
-        await ctx.save(draft, Exchange.get)
-        await ctx.upstream_failed(draft, exc, cb.GIVE)
+        await conv.save(draft, Exchange.get)
+        await conv.upstream_failed(draft, exc, cb.GIVE)
+        return
+    if not options:  # nothing left out of this currency (a direction closed meanwhile)
+        await show_give(conv, ExchangeDraft(flow=draft.flow), note=note)
         return
     give_title = escape(give.title if give else "")
     text = _("You give: <b>{give}</b>\n\n<b>What do you want to receive?</b>").format(give=give_title)
@@ -119,93 +129,147 @@ async def show_get(ctx: Ctx, draft: ExchangeDraft, query: str | None = None) -> 
         if found:
             options, draft.page = found, 0
         else:
-            text = _("Nothing found for «{query}». Choose from the list:").format(query=escape(query))
-    await ctx.save(draft, Exchange.get)
+            text = _("Nothing found for «{query}». Choose from the list:").format(
+                query=escape(shorten(query, 60))
+            )
+    await conv.save(draft, Exchange.get)
     markup = keyboards.paged_choices(
         options,
         draft.page,
         draft.flow,
-        label=lambda o: o[0].title,
+        label=lambda o: o[0].title or o[0].code or o[0].id,
         value=lambda o: o[1],
         choose=cb.GET,
-        turn="tp",
+        turn=cb.GET_PAGE,
         back=True,
     )
-    await show(ctx.event, text, markup)
+    await show(conv.event, _with_note(note, text), markup)
 
 
-async def show_amount(ctx: Ctx, draft: ExchangeDraft) -> None:
-    try:
-        direction = await ctx.direction(draft)
-        give_title, get_title = await ctx.titles(draft)
-    except ExchangerError as exc:
-        await ctx.save(draft, Exchange.amount)
-        await ctx.upstream_failed(draft, exc, cb.GET)
+async def direction_gone(conv: Conversation, draft: ExchangeDraft) -> None:
+    """The platform says the direction is gone or closed: say so and offer the list again."""
+    if draft.direction_id is not None:
+        conv.catalogue.direction_gone(conv.locale, draft.direction_id)
+    note = direction_unavailable_text()
+    if draft.give_id is None:
+        await show_give(conv, ExchangeDraft(flow=draft.flow), note=note)
         return
-    if draft.action not in keyboards.available_actions(direction):
-        draft.action = keyboards.available_actions(direction)[0]
-    await ctx.save(draft, Exchange.amount)
-    text = render.direction_card(direction, give_title, get_title, draft.action)
-    await show(ctx.event, text, keyboards.amount_keyboard(direction, draft))
+    await show_get(conv, ExchangeDraft(flow=draft.flow, give_id=draft.give_id), note=note)
+
+
+async def show_amount(conv: Conversation, draft: ExchangeDraft, note: str | None = None) -> None:
+    try:
+        direction = await conv.direction(draft)
+        give_title, get_title = await conv.catalogue.titles(conv.locale, direction.id)
+    except DirectionUnavailable:
+        await direction_gone(conv, draft)
+        return
+    except ExchangerError as exc:
+        await conv.save(draft, Exchange.amount)
+        await conv.upstream_failed(draft, exc, cb.GET)
+        return
+    sides = conv.quoting.sides(direction)
+    if draft.side not in sides:
+        draft.side = sides[0]
+    await conv.save(draft, Exchange.amount)
+    text = render.direction_card(direction, give_title, get_title, draft.side)
+    await show(conv.event, _with_note(note, text), keyboards.amount_keyboard(direction, draft, sides))
+
+
+async def amount_refused(
+    conv: Conversation,
+    draft: ExchangeDraft,
+    direction: Direction,
+    reason: str,
+    low: Decimal | None = None,
+    high: Decimal | None = None,
+) -> None:
+    """Back to the amount step with the exchange's reason (safe HTML) and its limits; the limit the
+    amount missed is offered in one tap."""
+    suggested = _nearest(draft.amount, low, high)
+    draft.amount, draft.quote = None, None
+    await conv.save(draft, Exchange.amount)
+    text = render.amount_refused(direction, draft.side, reason, low, high)
+    sides = conv.quoting.sides(direction)
+    await show(conv.event, text, keyboards.amount_keyboard(direction, draft, sides, suggested))
+
+
+def _nearest(amount: Decimal | None, low: Decimal | None, high: Decimal | None) -> Decimal | None:
+    if low is not None and (high is None or (amount is not None and amount < low)):
+        return low
+    if high is not None and (low is None or (amount is not None and amount > high)):
+        return high
+    return None
+
+
+async def quote(conv: Conversation, draft: ExchangeDraft, direction: Direction, retry: str) -> Quoted | None:
+    """A fresh quote for the draft; None when the exchange said no (the customer has been told and
+    is on the step to fix it) or failed (with a Try again button sending ``retry``)."""
+    try:
+        return await conv.quoting.quote(conv.locale, draft, direction)
+    except DirectionUnavailable:
+        await direction_gone(conv, draft)
+    except AmountOutOfLimits as exc:
+        reason = _("This amount is outside the exchange's limits.")
+        await amount_refused(conv, draft, direction, reason, exc.minimum, exc.maximum)
+    except ValidationFailed as exc:
+        said = exc.field_errors.get(AMOUNT_FIELD) or exc.text or "; ".join(exc.field_errors.values())
+        reason = escape(plain_text(said)) or _("The exchange did not accept this amount.")
+        await amount_refused(conv, draft, direction, reason)
+    except ExchangerError as exc:
+        await conv.upstream_failed(draft, exc, retry)
+    return None
 
 
 async def show_field(
-    ctx: Ctx, draft: ExchangeDraft, error: str | None = None, note: str | None = None
+    conv: Conversation, draft: ExchangeDraft, error: str | None = None, note: str | None = None
 ) -> None:
-    direction = await ctx.direction(draft)
+    try:
+        direction = await conv.direction(draft)
+    except DirectionUnavailable:
+        await direction_gone(conv, draft)
+        return
+    except ExchangerError as exc:
+        await conv.save(draft, Exchange.field)
+        await conv.upstream_failed(draft, exc, cb.OPTION_PAGE)  # shows the field again
+        return
     fields = direction.fields
     if draft.field_index >= len(fields):
-        await show_summary(ctx, draft)
+        await show_summary(conv, draft)
         return
     spec = fields[draft.field_index]
     draft.offers = []
-    if spec.type in (FieldType.TEXT, FieldType.TEXTAREA):
+    if spec.kind in (FieldKind.TEXT, FieldKind.TEXTAREA):
         current = draft.fields.get(spec.name)
-        remembered = await ctx.field_memory.recall(ctx.chat_id, spec.name)
-        draft.offers = list(dict.fromkeys([v for v in (current, *remembered) if v]))
-    await ctx.save(draft, Exchange.field)
+        remembered = await conv.field_memory.recall(conv.chat_id, memory_name(spec.name, spec.pattern))
+        values = [v for v in (current, *remembered) if v and fits(spec.pattern, v)]
+        draft.offers = list(dict.fromkeys(values))
+    await conv.save(draft, Exchange.field)
     text = render.field_prompt(spec, draft.field_index + 1, len(fields), error)
-    if note:
-        text = f"{note}\n\n{text}"
-    await show(ctx.event, text, keyboards.field_keyboard(spec, draft))
+    await show(conv.event, _with_note(note, text), keyboards.field_keyboard(spec, draft))
 
 
-async def requote(
-    ctx: Ctx, draft: ExchangeDraft, direction: Direction
-) -> tuple[QuoteSnapshot, bool, Decimal]:
-    """A fresh quote for the draft's amount and price-changing fields: (snapshot, changed, amount on
-    the side the customer typed)."""
-    assert draft.amount is not None and draft.direction_id is not None
-    cd_fields = {
-        spec.name: draft.fields[spec.name] for spec in direction.price_fields if draft.fields.get(spec.name)
-    }
-    quote = await ctx.exchanger.quote(draft.direction_id, draft.amount, draft.action, cd_fields or None)
-    snapshot = QuoteSnapshot.of(quote)
-    side = {
-        1: quote.give_amount,
-        2: quote.get_amount,
-        3: quote.give_amount_with_commission,
-        4: quote.get_amount_with_commission,
-    }[int(draft.action)]
-    return snapshot, quote.changed, side if side is not None else draft.amount
-
-
-async def show_summary(ctx: Ctx, draft: ExchangeDraft, note: str | None = None) -> None:
+async def show_summary(conv: Conversation, draft: ExchangeDraft, note: str | None = None) -> None:
     draft.editing = False
     try:
-        direction = await ctx.direction(draft)
-        if draft.quote is None or direction.price_fields or draft.quote.is_stale():
-            draft.quote, changed, amount = await requote(ctx, draft, direction)
-            if changed:
-                draft.amount = amount
-                note = _("⚠️ The amount was adjusted to the exchange's limits.")
-        give_title, get_title = await ctx.titles(draft)
-    except ExchangerError as exc:
-        await ctx.save(draft, Exchange.summary)
-        await ctx.upstream_failed(draft, exc, cb.BACK)
+        direction = await conv.direction(draft)
+        give_title, get_title = await conv.catalogue.titles(conv.locale, direction.id)
+    except DirectionUnavailable:
+        await direction_gone(conv, draft)
         return
-    await ctx.save(draft, Exchange.summary)
+    except ExchangerError as exc:
+        await conv.save(draft, Exchange.summary)
+        await conv.upstream_failed(draft, exc, cb.BACK)
+        return
+    if draft.quote is None or direction.price_fields or draft.quote.is_stale():
+        await conv.save(draft, Exchange.summary)  # a failed quote's Try again comes back here
+        quoted = await quote(conv, draft, direction, cb.BACK)
+        if quoted is None:
+            return
+        draft.quote = quoted.snapshot
+        if quoted.adjusted:
+            draft.amount = quoted.amount
+            note = _("⚠️ The amount was adjusted to the exchange's limits.")
+    await conv.save(draft, Exchange.summary)
     text = render.summary(direction, draft, give_title, get_title)
-    if note:
-        text = f"{note}\n\n{text}"
-    await show(ctx.event, text, keyboards.summary_keyboard(draft, bool(direction.fields)))
+    await show(conv.event, _with_note(note, text), keyboards.summary_keyboard(draft, bool(direction.fields)))

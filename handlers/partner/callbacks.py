@@ -19,8 +19,15 @@ class StatsCb(CallbackData, prefix="pts"):
 
 
 class PageCb(CallbackData, prefix="ptl"):
+    """A page of a list over a period (``p``/``a``/``b`` as in StatsCb; ``p`` empty: the list's default);
+    action "custom" asks for dates."""
+
     kind: str  # "refs" | "pex" | "pay"
     page: int = 0
+    p: str = ""
+    a: int = 0
+    b: int = 0
+    action: str = "show"  # "show" | "custom"
 
 
 class ExportCb(CallbackData, prefix="ptx"):

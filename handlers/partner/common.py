@@ -1,8 +1,14 @@
-"""What every partner screen shares: the linked cabinet, errors, keyboards, figures and periods."""
+"""What every partner screen shares: the linked cabinet, errors, keyboards, figures and periods.
+
+Handlers receive their dependencies by name; the ones every cabinet screen needs travel together as
+:class:`Cabinet` (built by :func:`cabinet_of`).
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from html import escape
 from typing import TypeVar
@@ -12,20 +18,24 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.exchanger.base import ExchangerPlatform, PartnerCabinet
-from bot.exchanger.errors import (
-    ApiDisabled,
+from bot.domain.capabilities import PlatformInfo
+from bot.domain.errors import (
+    CredentialsRejected,
     ExchangerError,
-    IpBlocked,
-    MethodNotSupported,
-    NoActivePartnerProgram,
-    NoPartnerId,
+    IpNotAllowed,
+    Maintenance,
+    NotAPartner,
+    PartnerProgramOff,
+    PermissionMissing,
+    RateLimited,
 )
-from bot.exchanger.models import PartnerInfo
-from bot.money import format_amount
+from bot.domain.models import OrderPhase, OrderStatus, PartnerSummary
+from bot.domain.money import format_amount
 from bot.partner.account import LinkedCabinet, open_cabinet
+from bot.partner.display import utc_minute
 from bot.partner.periods import Period, PeriodKind
-from bot.storage.repositories import PartnerKeyRepository
+from bot.platforms.base import PartnerCabinet, Platform
+from bot.storage.repositories import PartnerCredentialRepository
 from bot.text import shorten, visible_text
 from handlers.callbacks import MenuCb, NavCb
 from handlers.partner.callbacks import PartnerCb
@@ -42,6 +52,7 @@ CALLBACK_DATA_LIMIT = 64  # bytes
 SHORT_TEXT = 64  # ids, statuses, titles, commissions
 CODE_TEXT = 16  # currency codes
 AMOUNT_TEXT = 40
+MAINTENANCE_TEXT = 300  # the site's own words about its maintenance
 MAX_LISTED = 20  # payout currencies, campaign tags: at most this many lines
 _MORE_ROOM = 60  # for the "…and N more." line
 
@@ -84,102 +95,228 @@ def chat_id_of(event: Message | CallbackQuery) -> int:
     return event.message.chat.id if event.message is not None else event.from_user.id
 
 
-def not_linked_text() -> str:
-    return _(
-        "🔑 To open your partner cabinet here, link your partner API key: send /login.\n\n"
-        "You create the key in your personal account on the exchange's website, on the "
-        "<b>API</b> page (/user-api/), with the partner methods ticked."
-    )
+@dataclass(frozen=True)
+class Cabinet:
+    """What a cabinet screen needs to reach the chat's cabinet (not the cabinet itself)."""
+
+    platform: Platform
+    partner_credentials: PartnerCredentialRepository
+    locale: str | None
+    site_url: str
+
+    @property
+    def info(self) -> PlatformInfo:
+        return self.platform.info
+
+    @property
+    def key_page_url(self) -> str:
+        """Where on the site a partner creates (and edits) the key; "" when the platform doesn't say."""
+        return key_page_url(self.info, self.site_url)
 
 
-async def require_cabinet(
-    event: Message | CallbackQuery, partner_keys: PartnerKeyRepository, exchanger: ExchangerPlatform
-) -> LinkedCabinet | None:
+def cabinet_of(
+    platform: Platform, partner_credentials: PartnerCredentialRepository, locale: str | None, site_url: str
+) -> Cabinet:
+    return Cabinet(platform, partner_credentials, locale, site_url)
+
+
+def key_page_url(info: PlatformInfo, site_url: str) -> str:
+    if not info.key_page or not site_url:
+        return ""
+    return site_url.rstrip("/") + "/" + info.key_page.lstrip("/")
+
+
+def payout_page_url(info: PlatformInfo, site_url: str) -> str:
+    """Where on the site a partner asks for a payout when the API can't; "" when the platform doesn't say."""
+    if not info.payout_page or not site_url:
+        return ""
+    return site_url.rstrip("/") + "/" + info.payout_page.lstrip("/")
+
+
+def not_linked_text(access: Cabinet) -> str:
+    text = _("🔑 To open your partner cabinet here, link your partner key: send /login.")
+    url = access.key_page_url
+    if url:
+        text += "\n\n" + _(
+            "You create the key in your personal account on the exchange's website: {url}"
+        ).format(url=escape(url))
+    return text
+
+
+async def require_cabinet(event: Message | CallbackQuery, access: Cabinet) -> LinkedCabinet | None:
     """The chat's cabinet, or None after explaining /login (the caller just returns)."""
-    linked = await open_cabinet(partner_keys, exchanger, chat_id_of(event))
+    linked = await open_cabinet(access.partner_credentials, access.platform, chat_id_of(event), access.locale)
     if linked is None:
         kb = InlineKeyboardBuilder()
         kb.button(text=_("🔑 Link a key"), callback_data=PartnerCb(screen="login"))
         kb.button(text=_("⬅️ Main menu"), callback_data=MenuCb(item="main"))
         kb.adjust(1)
-        await show(event, not_linked_text(), kb.as_markup())
+        await show(event, not_linked_text(access), kb.as_markup())
     return linked
 
 
 async def fetch_for_screen(
     event: Message | CallbackQuery,
-    partner_keys: PartnerKeyRepository,
-    exchanger: ExchangerPlatform,
+    access: Cabinet,
     call: Callable[[PartnerCabinet], Awaitable[T]],
     retry: CallbackData | str,
 ) -> tuple[LinkedCabinet, T] | None:
     """The linked cabinet and what ``call`` read from it; or None after showing why not (no key
-    linked, or the exchanger's error with a retry button). The caller just returns on None."""
-    linked = await require_cabinet(event, partner_keys, exchanger)
+    linked, or the exchange's error with a retry button). The caller just returns on None."""
+    linked = await require_cabinet(event, access)
     if linked is None:
         return None
     try:
         result = await call(linked.cabinet)
     except ExchangerError as exc:
-        await show(event, partner_error_text(exc), retry_keyboard(retry))
+        await show(event, partner_error_text(exc, access.key_page_url), retry_keyboard(retry))
         return None
     return linked, result
 
 
-async def partner_info_for_screen(
-    event: Message | CallbackQuery,
-    partner_keys: PartnerKeyRepository,
-    exchanger: ExchangerPlatform,
-    retry: CallbackData | str,
-) -> tuple[LinkedCabinet, PartnerInfo] | None:
-    return await fetch_for_screen(event, partner_keys, exchanger, lambda c: c.partner_info(), retry)
+async def summary_for_screen(
+    event: Message | CallbackQuery, access: Cabinet, retry: CallbackData | str
+) -> tuple[LinkedCabinet, PartnerSummary] | None:
+    return await fetch_for_screen(event, access, lambda cabinet: cabinet.summary(), retry)
 
 
-def balance_line(info: PartnerInfo) -> str:
+def balance_text(summary: PartnerSummary) -> str:
+    return money_text(summary.balance, summary.balance_currency)
+
+
+def minimum_text(summary: PartnerSummary) -> str:
+    return money_text(summary.min_payout, summary.balance_currency)
+
+
+def balance_line(summary: PartnerSummary) -> str:
     return _("Balance: <b>{balance}</b> (minimum payout {minimum}).").format(
-        balance=amount_text(info.balance), minimum=amount_text(info.min_payout)
+        balance=balance_text(summary), minimum=minimum_text(summary)
     )
 
 
-def payout_currency_lines(info: PartnerInfo) -> list[str]:
-    """One line per payout currency (title: available · commission), at most ``MAX_LISTED``."""
+def base_currency_note(summary: PartnerSummary) -> str | None:
+    """Said only when the platform does not name the balance's currency."""
+    if summary.balance_currency:
+        return None
+    return _("Amounts without a currency are in the exchange's base currency, as the site shows them.")
+
+
+def payout_method_lines(summary: PartnerSummary) -> list[str]:
+    """One line per payout method (title: available · commission), at most ``MAX_LISTED``."""
     return listed(
         [
             _("• {title}: {amount} · {commission}").format(
-                title=server_text(item.title or item.id),
-                amount=amount_text(item.amount),
-                commission=server_text(item.commission or "—"),
+                title=server_text(method.title or method.id),
+                amount=money_text(method.available, method.currency_code),
+                commission=server_text(method.fee_text or "—"),
             )
-            for item in info.items
+            for method in summary.methods
         ]
     )
 
 
-def partner_error_text(exc: ExchangerError) -> str:
-    """An exchanger failure of a partner call, in words a partner can act on."""
-    if isinstance(exc, ApiDisabled):
+def phase_text(phase: OrderPhase) -> str:
+    names = {
+        OrderPhase.AWAITING_PAYMENT: _("awaiting payment"),
+        OrderPhase.CONFIRMING_PAYMENT: _("payment being confirmed"),
+        OrderPhase.PROCESSING: _("in progress"),
+        OrderPhase.NEEDS_DECISION: _("waiting for the customer's decision"),
+        OrderPhase.DONE: _("completed"),
+        OrderPhase.CANCELLED: _("cancelled"),
+        OrderPhase.FAILED: _("failed"),
+    }
+    return names[phase]
+
+
+def status_text(status: OrderStatus) -> str:
+    """``✅ completed`` in words, with the site's own title when it gives one."""
+    if status.phase is OrderPhase.DONE:
+        icon = "✅"
+    elif status.is_final:
+        icon = "❌"
+    else:
+        icon = "⏳"
+    text = f"{icon} {phase_text(status.phase)}"
+    title = server_text(status.title, SHORT_TEXT)
+    if title and title.lower() != phase_text(status.phase).lower():
+        text += f" ({title})"
+    return text
+
+
+def partner_error_text(exc: ExchangerError, key_page: str = "") -> str:
+    """An exchange failure of a partner call, in words a partner can act on. ``key_page``: where the
+    key's settings are on the site, when known."""
+    if isinstance(exc, CredentialsRejected):
         return _(
             "🔑 The exchange does not accept your linked key any more: it may have been deleted, or "
             "API access was turned off for your account. Create a new key on the site and send /login."
         )
-    if isinstance(exc, IpBlocked):
+    if isinstance(exc, IpNotAllowed):
         return _(
             "🔒 Your key only works from certain IP addresses, and the bot's address is not one of them. "
             "Allow it in the key's settings on the site, or create a key without an IP restriction."
         )
-    if isinstance(exc, MethodNotSupported):
+    if isinstance(exc, PermissionMissing):
+        return permission_text(exc.permission, key_page) + "\n" + _("Or link another key with /login.")
+    if isinstance(exc, NotAPartner):
         return _(
-            "🚫 Your key is not allowed to call <code>{method}</code>. Tick it in the key's settings on "
-            "the site (/user-api/), or link another key with /login."
-        ).format(method=escape(exc.method or "?"))
-    if isinstance(exc, NoPartnerId):
-        return _(
-            "🚫 This key does not belong to a partner account (it is the exchange's system key). "
-            "Link the key from your own personal account with /login."
+            "🚫 This key does not belong to a partner account. Link the key of your own personal "
+            "account with /login."
         )
-    if isinstance(exc, NoActivePartnerProgram):
+    if isinstance(exc, PartnerProgramOff):
         return _("🚫 The partner program is switched off on this exchange.")
+    if isinstance(exc, RateLimited) and (
+        getattr(exc, "quota_exhausted", False) or (exc.retry_after or 0) > LONG_WAIT
+    ):
+        return quota_text(exc.retry_after)
+    if isinstance(exc, RateLimited):
+        if exc.retry_after:
+            return _("⏳ The exchange asks the bot to slow down. Please try again in {seconds} s.").format(
+                seconds=max(1, min(int(exc.retry_after + 0.999), 3600))
+            )
+        return _("⏳ The exchange asks the bot to slow down. Please try again in a minute.")
+    if isinstance(exc, Maintenance):
+        text = _("🛠 The exchange is closed for maintenance. Please try again later.")
+        if exc.text:
+            text += "\n" + server_text(exc.text, MAINTENANCE_TEXT)
+        return text
     return upstream_error_text(exc)
+
+
+LONG_WAIT = 600  # seconds: a longer wait asked for is a used-up quota, not a burst
+
+
+def quota_text(retry_after: float | None, now: float | None = None) -> str:
+    """The key's request quota is used up: when to come back (UTC), when the exchange said."""
+    if not retry_after:
+        return _(
+            "⏳ Your key has used up its request quota on the exchange. It renews later (usually the "
+            "next day): please try again then."
+        )
+    wait = int(retry_after + 0.999)
+    at = utc_minute(int(time.time() if now is None else now) + wait)
+    if wait < 5400:
+        return _(
+            "⏳ Your key has used up its request quota on the exchange. Please try again in about "
+            "{minutes} min (after {time} UTC)."
+        ).format(minutes=max(1, (wait + 59) // 60), time=at)
+    return _(
+        "⏳ Your key has used up its request quota on the exchange. Please try again in about "
+        "{hours} h (after {time} UTC)."
+    ).format(hours=(wait + 1799) // 3600, time=at)
+
+
+def permission_text(permission: str | None, key_page: str = "") -> str:
+    """The key lacks ``permission``: where to tick it."""
+    if key_page:
+        return _(
+            "🚫 Your key is not allowed to do this. Tick <code>{permission}</code> in the key's settings "
+            "on the site ({url})."
+        ).format(permission=server_text(permission or "?"), url=escape(key_page))
+    return _(
+        "🚫 Your key is not allowed to do this. Tick <code>{permission}</code> in the key's settings on "
+        "the site."
+    ).format(permission=server_text(permission or "?"))
 
 
 def retry_keyboard(callback_data: CallbackData | str) -> InlineKeyboardMarkup:
@@ -198,8 +335,8 @@ def cancel_keyboard() -> InlineKeyboardMarkup:
 
 
 def amount_text(value: Decimal | None) -> str:
-    """An amount whose currency the API does not name (balance, rewards): every digit it has, at
-    least two decimals, thousands grouped."""
+    """An amount whose currency the platform does not name (balance, rewards): every digit it has,
+    at least two decimals, thousands grouped."""
     if value is None:
         return "—"
     text = _amount(value, "")
@@ -230,6 +367,7 @@ def period_name(kind: PeriodKind) -> str:
         PeriodKind.DAYS30: _("30 days"),
         PeriodKind.THIS_MONTH: _("This month"),
         PeriodKind.LAST_MONTH: _("Last month"),
+        PeriodKind.YEAR: _("365 days"),
         PeriodKind.CUSTOM: _("Custom range"),
     }
     return names[kind]
@@ -240,6 +378,7 @@ def period_label(period: Period) -> str:
 
 
 PRESETS = (PeriodKind.TODAY, PeriodKind.WEEK, PeriodKind.DAYS30, PeriodKind.THIS_MONTH, PeriodKind.LAST_MONTH)
+LONG_PRESETS = (*PRESETS, PeriodKind.YEAR)
 
 
 def period_buttons(
@@ -247,8 +386,9 @@ def period_buttons(
     make: Callable[[PeriodKind], CallbackData],
     custom: CallbackData,
     current: PeriodKind | None = None,
+    presets: Sequence[PeriodKind] = PRESETS,
 ) -> None:
-    for kind in PRESETS:
+    for kind in presets:
         label = period_name(kind)
         kb.button(text=f"• {label} •" if kind == current else label, callback_data=make(kind))
     label = _("📅 Dates…")

@@ -1,7 +1,8 @@
 """``/start <payload>`` from a partner's bot deep link: credit the customer's chat to the partner.
 
-Registered before the ``start`` router; only payloads shaped like ours (``r<digits>…``) come here, and
-after the attribution (or ignoring a forged payload) the usual greeting follows.
+Registered before the ``start`` router; only payloads shaped like ours come here. After the
+attribution (or ignoring a forged payload) the update goes on to the ``start`` router, which greets
+as usual.
 """
 
 from __future__ import annotations
@@ -9,15 +10,13 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.partner.attribution import own_partner_id
-from bot.partner.deeplink import decode_payload
-from bot.services import Services
-from bot.storage.repositories import ChatSettingsRepository
-from handlers import start
+from bot.domain.capabilities import PlatformInfo
+from bot.partner.deeplink import PAYLOAD_PATTERN, decode_payload
+from bot.storage.repositories import ChatSettingsRepository, PartnerCredentialRepository
 
 log = logging.getLogger(__name__)
 
@@ -25,26 +24,30 @@ log = logging.getLogger(__name__)
 async def start_with_payload(
     message: Message,
     command: CommandObject,
-    state: FSMContext,
-    services: Services,
+    platform_info: PlatformInfo,
     chat_settings: ChatSettingsRepository,
+    partner_credentials: PartnerCredentialRepository,
+    link_signing_key: bytes,
 ) -> None:
-    target = decode_payload(services.signing_key, command.args)
+    target = decode_payload(link_signing_key, command.args)
     chat_id = message.chat.id
+    platform = platform_info.name
     if target is None:
         log.info("chat %s: /start with a payload that is not a genuine partner link: ignored", chat_id)
-    elif await own_partner_id(services.db, chat_id) == target.partner_id:
+    elif await partner_credentials.partner_id(chat_id, platform) == target.partner_id:
         log.info("chat %s: partner %s opened their own link: not attributed", chat_id, target.partner_id)
-    elif await chat_settings.attribute(chat_id, target.partner_id, target.tag or None):
+    elif await chat_settings.attribute(chat_id, platform, target.partner_id, target.tag or None):
         log.info("chat %s attributed to partner %s (tag %r)", chat_id, target.partner_id, target.tag)
-    await start.start(message, state)
+    raise SkipHandler  # the start router greets
 
 
-def create_router() -> Router:
+def create_router(info: PlatformInfo | None = None) -> Router:
+    """``info`` is accepted for symmetry with the cabinet's router; deep links made earlier keep
+    being honoured whatever the platform serves today."""
     router = Router(name="partner-deeplink")
     router.message.register(
         start_with_payload,
-        CommandStart(deep_link=True, magic=F.args.regexp(r"^r[0-9]")),
+        CommandStart(deep_link=True, magic=F.args.regexp(PAYLOAD_PATTERN)),
         F.chat.type == "private",
     )
     return router

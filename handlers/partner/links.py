@@ -1,4 +1,7 @@
-"""/link: the referral link builder (page, UTM tags, custom parameters), QR codes and the bot deep link."""
+"""/link: the referral link builder (page, UTM tags, custom parameters), QR codes and the bot deep link.
+
+The platform builds the site link (``Platform.links``); the direction picker needs its catalogue.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from segno import DataOverflowError
 
-from bot.exchanger.base import ExchangerPlatform
-from bot.exchanger.errors import ExchangerError
+from bot.domain.capabilities import Capability, PlatformInfo
+from bot.domain.errors import ExchangerError
+from bot.domain.models import Currency, DirectionSummary
+from bot.exchange.catalogue import CatalogueService
 from bot.partner.account import LinkedCabinet
-from bot.partner.deeplink import deep_link, encode_payload
+from bot.partner.deeplink import can_carry, deep_link, encode_payload, fit_tag
 from bot.partner.links import (
     MAX_LINK_LENGTH,
     PRESETS,
@@ -29,15 +34,17 @@ from bot.partner.links import (
     parse_custom_param,
     referral_link,
 )
+from bot.platforms.base import Platform
 from bot.qr import qr_png
-from bot.services import Services
-from bot.storage.repositories import PartnerKeyRepository
+from bot.storage.repositories import PartnerCredentialRepository
 from bot.text import shorten
 from handlers.filters import TYPED_TEXT
 from handlers.partner.callbacks import LinkCb, PartnerCb, PickCb
 from handlers.partner.common import (
     CALLBACK_DATA_LIMIT,
     CAPTION_LIMIT,
+    Cabinet,
+    cabinet_of,
     chat_id_of,
     require_cabinet,
     server_text,
@@ -56,23 +63,34 @@ class _Built:
         self.site, self.bot_link, self.tag = site, bot_link, tag
 
 
-async def _build(draft: LinkDraft, linked: LinkedCabinet, services: Services, bot: Bot) -> _Built:
-    base = draft.direction_url or services.exchanger_url.rstrip("/") + "/"
-    site = referral_link(base, linked.partner_id, draft.utm, draft.custom)
-    tag = campaign_tag(draft.utm.get("utm_campaign"))
-    username = (await bot.me()).username
-    bot_link = None
-    if username and linked.partner_id.isdigit():
-        bot_link = deep_link(username, encode_payload(services.signing_key, linked.partner_id, tag))
+async def _build(
+    draft: LinkDraft, linked: LinkedCabinet, access: Cabinet, signing_key: bytes, bot: Bot
+) -> _Built:
+    links = access.platform.links
+    assert links is not None  # the builder is registered only where the platform makes links
+    site = referral_link(links, linked.partner_id, draft, access.site_url)
+    bot_link, tag = None, ""
+    # A bot deep link credits the orders a customer places in the bot: only with a customer flow.
+    if access.info.has_customer_flow and can_carry(linked.partner_id):
+        tag = fit_tag(linked.partner_id, campaign_tag(draft.utm.get("utm_campaign")))
+        username = (await bot.me()).username
+        if username:
+            bot_link = deep_link(username, encode_payload(signing_key, linked.partner_id, tag))
     return _Built(site, bot_link, tag)
 
 
-def _input_error(reason: str) -> str:
+def _input_error(reason: str, name: str = "") -> str:
     errors = {
         "empty": _("The value is empty. Send some text."),
         "too_long": _("The value is too long: one line of at most 100 characters."),
         "format": _("Send the parameter as <code>name=value</code>; the name may use A–Z, a–z, 0–9, _ . -"),
-        "reserved": _("<code>rid</code> is your partner ID: the bot sets it and it can't be changed."),
+        "reserved": _(
+            "<code>{name}</code> carries your partner ID: the bot sets it and it can't be changed."
+        ).format(name=escape(name)),
+        "site_name": _(
+            "The site would not keep the name <code>{name}</code> as it is. Use Latin letters, digits "
+            "and _ only, for example <code>sub_id</code>."
+        ).format(name=escape(name)),
         "utm": _("Set UTM tags with their own buttons."),
         "too_many": _("At most 5 custom parameters. Clear them to add others."),
         "link_too_long": _(
@@ -108,7 +126,7 @@ def _builder_text(draft: LinkDraft, built: _Built) -> str:
     return "\n".join(lines)
 
 
-def _builder_keyboard(draft: LinkDraft) -> InlineKeyboardMarkup:
+def _builder_keyboard(draft: LinkDraft, built: _Built, info: PlatformInfo) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     preset_labels = {
         "telegram": _("✈️ Telegram"),
@@ -126,16 +144,20 @@ def _builder_keyboard(draft: LinkDraft) -> InlineKeyboardMarkup:
     if draft.custom:
         kb.button(text=_("🧹 Clear other parameters"), callback_data=LinkCb(action="reset_custom"))
         sizes.append(1)
-    kb.button(text=_("🎯 Exchange direction…"), callback_data=PickCb())
+    page_buttons = 0
+    if info.serves(Capability.CATALOGUE):
+        kb.button(text=_("🎯 Exchange direction…"), callback_data=PickCb())
+        page_buttons += 1
     if draft.direction_id:
         kb.button(text=_("🏠 Home page"), callback_data=LinkCb(action="home"))
-        sizes.append(2)
-    else:
-        sizes.append(1)
+        page_buttons += 1
+    if page_buttons:
+        sizes.append(page_buttons)
     kb.button(text=_("🔳 QR: site link"), callback_data=LinkCb(action="qr"))
-    kb.button(text=_("🔳 QR: bot link"), callback_data=LinkCb(action="qrbot"))
+    if built.bot_link:
+        kb.button(text=_("🔳 QR: bot link"), callback_data=LinkCb(action="qrbot"))
     kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
-    sizes += [2, 1]
+    sizes += [2 if built.bot_link else 1, 1]
     kb.adjust(*sizes)
     return kb.as_markup()
 
@@ -153,27 +175,26 @@ async def _show_builder(
     event: Message | CallbackQuery,
     state: FSMContext,
     draft: LinkDraft,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
-    services: Services,
+    access: Cabinet,
+    signing_key: bytes,
 ) -> None:
     """Save ``draft`` and show the builder; or, when its link would be too long, refuse it and keep the
     draft saved before (and the step the user is in). Answers a button press, once."""
-    linked = await require_cabinet(event, partner_keys, exchanger)
+    linked = await require_cabinet(event, access)
     if linked is None:
         await _answer(event)
         return
     bot = event.bot
     assert bot is not None
-    built = await _build(draft, linked, services, bot)
+    built = await _build(draft, linked, access, signing_key, bot)
     try:
         check_link_length(built.site)
     except LinkInputError as exc:
-        await _refuse(event, _input_error(exc.reason))
+        await _refuse(event, _input_error(exc.reason, exc.name))
         return
     await _answer(event)
     await _save(state, draft)
-    await show(event, _builder_text(draft, built), _builder_keyboard(draft))
+    await show(event, _builder_text(draft, built), _builder_keyboard(draft, built, access.info))
 
 
 async def _answer(event: Message | CallbackQuery) -> None:
@@ -192,21 +213,26 @@ async def _refuse(event: Message | CallbackQuery, text: str) -> None:
 async def link_command(
     event: Message | CallbackQuery,
     state: FSMContext,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
-    services: Services,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
+    link_signing_key: bytes,
 ) -> None:
     await state.clear()
-    await _show_builder(event, state, LinkDraft(), exchanger, partner_keys, services)
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await _show_builder(event, state, LinkDraft(), access, link_signing_key)
 
 
 async def link_action(
     callback: CallbackQuery,
     callback_data: LinkCb,
     state: FSMContext,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
-    services: Services,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
+    link_signing_key: bytes,
 ) -> None:
     draft = await _draft(state)
     action, name = callback_data.action, callback_data.name
@@ -223,7 +249,8 @@ async def link_action(
     elif action != "show":
         await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
         return
-    await _show_builder(callback, state, draft, exchanger, partner_keys, services)
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await _show_builder(callback, state, draft, access, link_signing_key)
 
 
 async def ask_field(callback: CallbackQuery, callback_data: LinkCb, state: FSMContext) -> None:
@@ -252,9 +279,11 @@ async def ask_field(callback: CallbackQuery, callback_data: LinkCb, state: FSMCo
 async def got_value(
     message: Message,
     state: FSMContext,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
-    services: Services,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
+    link_signing_key: bytes,
 ) -> None:
     data = await state.get_data()
     draft = LinkDraft.from_data(data.get("link"))
@@ -264,41 +293,53 @@ async def got_value(
             raise LinkInputError("format")
         draft.set_utm(name, clean_value(message.text or ""))
     except LinkInputError as exc:
-        await _refuse(message, _input_error(exc.reason))
+        await _refuse(message, _input_error(exc.reason, exc.name))
         return
-    await _show_builder(message, state, draft, exchanger, partner_keys, services)
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await _show_builder(message, state, draft, access, link_signing_key)
 
 
-async def ask_custom(callback: CallbackQuery, state: FSMContext) -> None:
+def _reserved(platform: Platform) -> frozenset[str]:
+    return platform.links.reserved_params if platform.links is not None else frozenset()
+
+
+async def ask_custom(callback: CallbackQuery, state: FSMContext, platform: Platform) -> None:
     await callback.answer()
     draft = await _draft(state)
     await state.set_state(LinkStates.custom)
     await state.update_data(link=draft.to_data())
-    await show(
-        callback,
-        _(
-            "Send a parameter to add as <code>name=value</code>, for example <code>sub_id=42</code>. "
-            "Values are URL-encoded for you; <code>rid</code> is always your partner ID."
-        ),
-        _back_to_builder(),
+    text = _(
+        "Send a parameter to add as <code>name=value</code>, for example <code>sub_id=42</code>. "
+        "Values are URL-encoded for you."
     )
+    reserved = sorted(_reserved(platform))
+    if reserved:
+        text += " " + _("{names}: always set by the bot to your partner ID.").format(
+            names=", ".join(f"<code>{escape(name)}</code>" for name in reserved)
+        )
+    await show(callback, text, _back_to_builder())
 
 
 async def got_custom(
     message: Message,
     state: FSMContext,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
-    services: Services,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
+    link_signing_key: bytes,
 ) -> None:
     draft = await _draft(state)
     try:
-        name, value = parse_custom_param(message.text or "")
+        name, value = parse_custom_param(
+            message.text or "", _reserved(platform), getattr(platform.links, "param_name_pattern", None)
+        )
         draft.add_custom(name, value)
     except LinkInputError as exc:
-        await _refuse(message, _input_error(exc.reason))
+        await _refuse(message, _input_error(exc.reason, exc.name))
         return
-    await _show_builder(message, state, draft, exchanger, partner_keys, services)
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await _show_builder(message, state, draft, access, link_signing_key)
 
 
 def _back_to_builder() -> InlineKeyboardMarkup:
@@ -311,17 +352,20 @@ async def send_qr(
     callback: CallbackQuery,
     callback_data: LinkCb,
     state: FSMContext,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
-    services: Services,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
+    link_signing_key: bytes,
 ) -> None:
-    linked = await require_cabinet(callback, partner_keys, exchanger)
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    linked = await require_cabinet(callback, access)
     if linked is None:
         await callback.answer()
         return
     bot = callback.bot
     assert bot is not None
-    built = await _build(await _draft(state), linked, services, bot)
+    built = await _build(await _draft(state), linked, access, link_signing_key, bot)
     target = built.bot_link if callback_data.action == "qrbot" else built.site
     if not target:
         await callback.answer()
@@ -329,7 +373,7 @@ async def send_qr(
     try:
         png = qr_png(check_link_length(target))
     except LinkInputError as exc:
-        await callback.answer(_input_error(exc.reason), show_alert=True)
+        await callback.answer(_input_error(exc.reason, exc.name), show_alert=True)
         return
     except DataOverflowError:
         await callback.answer(
@@ -358,26 +402,35 @@ def _pager(kb: InlineKeyboardBuilder, give: str, page: int, total: int) -> int:
     return buttons
 
 
+def _give_currencies(directions: list[DirectionSummary]) -> list[Currency]:
+    seen: dict[str, Currency] = {}
+    for direction in directions:
+        seen.setdefault(direction.give.id, direction.give)
+    return list(seen.values())
+
+
+def _get_options(directions: list[DirectionSummary], give: str) -> list[tuple[Currency, str]]:
+    return [(d.get, d.id) for d in directions if d.give.id == give]
+
+
 async def pick(
     callback: CallbackQuery,
     callback_data: PickCb,
     state: FSMContext,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
-    services: Services,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
     locale: str,
+    site_url: str,
+    link_signing_key: bytes,
+    catalogue: CatalogueService,
 ) -> None:
-    catalogue = services.catalogue
+    """``catalogue``: the customer flow's cached directions, in the chat's language."""
     give, page = callback_data.give, max(callback_data.page, 0)
     try:
-        if callback_data.direction:
-            direction = await catalogue.direction(exchanger, locale, callback_data.direction)
-            options = await catalogue.get_currencies(exchanger, locale, give)
-            gives = await catalogue.give_currencies(exchanger, locale)
-        elif give:
-            options = await catalogue.get_currencies(exchanger, locale, give)
-        else:
-            currencies = await catalogue.give_currencies(exchanger, locale)
+        directions = await catalogue.directions(locale)
+        direction = (
+            await catalogue.direction(locale, callback_data.direction) if callback_data.direction else None
+        )
     except ExchangerError as exc:
         await callback.answer()
         kb = InlineKeyboardBuilder()
@@ -386,25 +439,30 @@ async def pick(
         await show(callback, upstream_error_text(exc), kb.as_markup())
         return
 
-    if callback_data.direction:
+    if direction is not None:
         draft = await _draft(state)
-        give_title = next((c.title for c in gives if c.id == give), "")
-        get_title = next((c.title for c, d in options if d == callback_data.direction), "")
+        summary = next((d for d in directions if d.id == direction.id), None)
+        give_title = summary.give.title if summary else ""
+        get_title = summary.get.title if summary else ""
         draft.direction_id = direction.id
         draft.direction_url = direction.url or None
         label = f"{give_title} → {get_title}" if give_title and get_title else direction.id
         draft.direction_label = shorten(" ".join(label.split()), LABEL_TEXT)
-        await _show_builder(callback, state, draft, exchanger, partner_keys, services)
+        access = cabinet_of(platform, partner_credentials, locale, site_url)
+        await _show_builder(callback, state, draft, access, link_signing_key)
         return
 
     await callback.answer()
     kb = InlineKeyboardBuilder()
     if give:
-        choices = [(c, PickCb(give=give, direction=direction_id)) for c, direction_id in options]
+        choices = [
+            (c, PickCb(give=give, direction=direction_id))
+            for c, direction_id in _get_options(directions, give)
+        ]
         text = _("🎯 What does the customer receive?")
         back: LinkCb | PickCb = PickCb()
     else:
-        choices = [(c, PickCb(give=c.id)) for c in currencies]
+        choices = [(c, PickCb(give=c.id)) for c in _give_currencies(directions)]
         text = _("🎯 Link to an exchange direction. What does the customer give?")
         back = LinkCb(action="show")
     # Only what a button can carry: an id with the separator, or too long for callback data, can't be.
@@ -432,7 +490,7 @@ def _button_text(title: str, fallback: str) -> str:
     return shorten(" ".join(title.split()), BUTTON_TEXT) or shorten(fallback, BUTTON_TEXT) or "?"
 
 
-def create_router() -> Router:
+def create_router(info: PlatformInfo) -> Router:
     router = Router(name="partner-links")
     router.message.register(link_command, Command("link"))
     router.callback_query.register(link_command, PartnerCb.filter(F.screen == "link"))
@@ -440,7 +498,8 @@ def create_router() -> Router:
     router.callback_query.register(ask_custom, LinkCb.filter(F.action == "custom"))
     router.callback_query.register(send_qr, LinkCb.filter(F.action.in_({"qr", "qrbot"})))
     router.callback_query.register(link_action, LinkCb.filter())
-    router.callback_query.register(pick, PickCb.filter())
+    if info.serves(Capability.CATALOGUE):
+        router.callback_query.register(pick, PickCb.filter())
     router.message.register(got_value, LinkStates.value, TYPED_TEXT)
     router.message.register(got_custom, LinkStates.custom, TYPED_TEXT)
     return router

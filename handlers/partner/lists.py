@@ -1,8 +1,13 @@
-"""/referrals, /pexchanges and /payouts: paged lists, and CSV exports of a period."""
+"""/clicks, /referrals, /pexchanges and /payouts: paged lists of a period, and CSV exports of a period.
+
+A list reads every record of its period through the cabinet (newest first on screen); each is
+registered only when the platform serves it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -11,24 +16,31 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.exchanger.base import ExchangerPlatform, PartnerCabinet
-from bot.exchanger.errors import ExchangerError
-from bot.exchanger.models import PartnerClick, PartnerExchange, PartnerPayout, PayoutStatus, is_final_status
+from bot.domain.capabilities import PlatformInfo
+from bot.domain.errors import ExchangerError
+from bot.domain.models import PartnerClick, PartnerExchange, PartnerPayout, PartnerReferral, PayoutStatus
 from bot.partner.display import browser_label, params_text, utc_minute
 from bot.partner.export import exchanges_csv, mask_account, payouts_csv
+from bot.partner.features import Feature, features
 from bot.partner.periods import Period, PeriodError, PeriodKind, parse_range, preset, today_utc, unpack
-from bot.storage.repositories import PartnerKeyRepository
+from bot.partner.stats import read_all
+from bot.platforms.base import PartnerCabinet, Platform
+from bot.storage.repositories import PartnerCredentialRepository
 from handlers.filters import TYPED_TEXT
 from handlers.partner.callbacks import ExportCb, PageCb, PartnerCb
 from handlers.partner.common import (
     CODE_TEXT,
+    LONG_PRESETS,
+    Cabinet,
     amount_text,
+    cabinet_of,
     cancel_keyboard,
     chat_id_of,
     fetch_for_screen,
     fit_rows,
     money_text,
     partner_error_text,
+    payout_page_url,
     period_buttons,
     period_label,
     range_error,
@@ -36,8 +48,9 @@ from handlers.partner.common import (
     require_cabinet,
     retry_keyboard,
     server_text,
+    status_text,
 )
-from handlers.partner.states import ExportStates
+from handlers.partner.states import ExportStates, ListStates
 from handlers.replies import show
 
 PAGE_SIZE = 8
@@ -51,6 +64,8 @@ MAX_PAGE = 10_000
 REFERRER_TEXT = 120
 BROWSER_TEXT = 40
 PARAMS_TEXT = 200
+TX_TEXT = 100  # a transaction id (hashes are 64-66 characters)
+NOTE_TEXT = 200  # the platform's comment on a payout
 
 
 def click_row(click: PartnerClick) -> str:
@@ -63,26 +78,45 @@ def click_row(click: PartnerClick) -> str:
     return "\n".join(lines)
 
 
-def exchange_status(exchange: PartnerExchange) -> str:
-    code = server_text(exchange.status, CODE_TEXT)
-    if exchange.succeeded:
-        return f"✅ {code}"
-    return f"❌ {code}" if is_final_status(exchange.status) else f"⏳ {code}"
+def referral_row(referral: PartnerReferral) -> str:
+    # Personal data of the exchange's customers: only masked (PartnerReferral.masked).
+    when = utc_minute(referral.time) if referral.time is not None else server_text(referral.date) or "—"
+    lines = [f"👤 <b>{server_text(referral.masked)}</b> · {when}"]
+    if referral.exchanges is not None:
+        lines.append(_("Exchanges: {count}").format(count=referral.exchanges))
+    return "\n".join(lines)
 
 
 def exchange_row(exchange: PartnerExchange) -> str:
     accrued = _("accrued") if exchange.accrued else _("not accrued")
-    return "\n".join(
-        (
-            f"<b>#{server_text(exchange.id)}</b> · {utc_minute(exchange.time)} · {exchange_status(exchange)}",
+    if exchange.completion_only and not exchange.succeeded:
+        # The platform tells only completed or not: this one may be in progress or may have failed.
+        status = _("⏳ not completed")
+    else:
+        status = status_text(exchange.status)
+    label = server_text(exchange.number or exchange.id)
+    lines = [f"<b>#{label}</b> · {utc_minute(exchange.time)} · {status}"]
+    if exchange.give_amount is not None or exchange.get_amount is not None or exchange.amount is None:
+        lines.append(
             f"{money_text(exchange.give_amount, exchange.give_currency_code)} → "
-            f"{money_text(exchange.get_amount, exchange.get_currency_code)}",
-            f"{server_text(exchange.give_payment_system)} → {server_text(exchange.get_payment_system)}",
-            _("Reward: {amount} · {accrued}").format(
-                amount=amount_text(exchange.partner_reward), accrued=accrued
-            ),
+            f"{money_text(exchange.get_amount, exchange.get_currency_code)}"
+        )
+    else:
+        # An amount on an unknown side: with the pair, never with one of its currencies.
+        pair = f"{server_text(exchange.give_currency_code or '—', CODE_TEXT)} → "
+        pair += server_text(exchange.get_currency_code or "—", CODE_TEXT)
+        lines.append(f"{amount_text(exchange.amount)} · {pair}")
+    if exchange.give_title or exchange.get_title:
+        lines.append(f"{server_text(exchange.give_title or '—')} → {server_text(exchange.get_title or '—')}")
+    lines.append(
+        _("Reward: {amount} · {accrued}").format(
+            amount=money_text(exchange.reward, exchange.reward_currency), accrued=accrued
         )
     )
+    if exchange.params:
+        params = " · ".join(f"{name}={value}" for name, value in exchange.params.items())
+        lines.append(f"🔗 <code>{server_text(params, PARAMS_TEXT)}</code>")
+    return "\n".join(lines)
 
 
 def payout_status(status: PayoutStatus) -> str:
@@ -97,142 +131,256 @@ def payout_status(status: PayoutStatus) -> str:
 
 
 def payout_row(payout: PartnerPayout) -> str:
-    amount = money_text(payout.pay_amount, payout.pay_currency_code)
-    if payout.original_amount is not None and payout.original_currency_code != payout.pay_currency_code:
+    amount = money_text(payout.amount, payout.currency_code)
+    if payout.original_amount is not None and payout.original_currency_code != payout.currency_code:
         amount += f" ({money_text(payout.original_amount, payout.original_currency_code)})"
-    return "\n".join(
-        (
-            f"<b>#{server_text(payout.id)}</b> · {utc_minute(payout.time)} · {payout_status(payout.status)}",
-            _("{amount} to <code>{account}</code>").format(
-                amount=amount, account=server_text(mask_account(payout.account))
-            ),
-        )
-    )
+    status = payout_status(payout.status)
+    if payout.status is PayoutStatus.UNKNOWN and payout.status_code:
+        status = f"❔ {server_text(payout.status_code)}"
+    lines = [
+        f"<b>#{server_text(payout.number or payout.id)}</b> · {utc_minute(payout.time)} · {status}",
+        _("{amount} to <code>{account}</code>").format(
+            amount=amount, account=server_text(mask_account(payout.account))
+        ),
+    ]
+    if payout.tx_id:
+        lines.append(_("Transaction: <code>{tx_id}</code>").format(tx_id=server_text(payout.tx_id, TX_TEXT)))
+    if payout.note:
+        lines.append(f"💬 {server_text(payout.note, NOTE_TEXT)}")
+    return "\n".join(lines)
 
 
 # -- paged lists -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class _List:
-    def __init__(
-        self,
-        title: Callable[[], str],
-        empty: Callable[[], str],
-        fetch: Callable[[PartnerCabinet, int, int], Awaitable[list]],
-        row: Callable[[object], str],
-        export: bool,
-    ) -> None:
-        self.title, self.empty, self.fetch, self.row, self.export = title, empty, fetch, row, export
+    feature: Feature
+    title: Callable[[], str]
+    empty: Callable[[], str]
+    read: Callable[[PartnerCabinet, int, int], AsyncIterator]
+    row: Callable[[object], str]
+    export: bool
+    default: PeriodKind
 
 
 LISTS: dict[str, _List] = {
-    "refs": _List(
-        lambda: _("👣 <b>Recent clicks on your links</b> (times in UTC)"),
-        lambda: _("Nobody has followed your links yet."),
-        lambda c, limit, offset: c.partner_clicks(limit=limit, offset=offset),
+    "clk": _List(
+        Feature.CLICKS,
+        lambda: _("👣 <b>Clicks on your links</b> (times in UTC)"),
+        lambda: _("Nobody followed your links in this period."),
+        lambda cabinet, start, end: cabinet.clicks(start, end),
         click_row,  # type: ignore[arg-type]
         export=False,
+        default=PeriodKind.WEEK,
+    ),
+    "refs": _List(
+        Feature.REFERRALS,
+        lambda: _("👥 <b>Clients you referred</b> (registration times in UTC)"),
+        lambda: _("No clients registered through your links in this period."),
+        lambda cabinet, start, end: cabinet.referrals(start, end),
+        referral_row,  # type: ignore[arg-type]
+        export=False,
+        default=PeriodKind.DAYS30,
     ),
     "pex": _List(
+        Feature.EXCHANGES,
         lambda: _("🔁 <b>Exchanges you referred</b> (times in UTC)"),
-        lambda: _("No exchanges have been referred by you yet."),
-        lambda c, limit, offset: c.partner_exchanges(limit=limit, offset=offset),
+        lambda: _("No exchanges were referred by you in this period."),
+        lambda cabinet, start, end: cabinet.exchanges(start, end),
         exchange_row,  # type: ignore[arg-type]
         export=True,
+        default=PeriodKind.DAYS30,
     ),
     "pay": _List(
+        Feature.PAYOUTS,
         lambda: _("💸 <b>Your payouts</b> (times in UTC)"),
-        lambda: _("You have not requested any payouts yet."),
-        lambda c, limit, offset: c.partner_payouts(limit=limit, offset=offset),
+        lambda: _("You requested no payouts in this period."),
+        lambda cabinet, start, end: cabinet.payouts(start, end),
         payout_row,  # type: ignore[arg-type]
         export=True,
+        default=PeriodKind.YEAR,
     ),
 }
-_SCREENS = {"refs": "refs", "pex": "pex", "pay": "pay"}
-_COMMANDS = {"referrals": "refs", "pexchanges": "pex", "payouts": "pay"}
+_COMMANDS = {"clicks": "clk", "referrals": "refs", "pexchanges": "pex", "payouts": "pay"}
 
 
-def _list_keyboard(kind: str, page: int, has_next: bool) -> InlineKeyboardMarkup:
+def served_lists(info: PlatformInfo) -> list[str]:
+    served = features(info)
+    return [kind for kind, spec in LISTS.items() if spec.feature in served]
+
+
+def _newest_first(item: object) -> tuple[int, int, str]:
+    """Newest first; ids of one second in their natural order (``"10"`` after ``"9"``)."""
+    record_id = str(getattr(item, "id", ""))
+    return (getattr(item, "time", None) or 0, len(record_id), record_id)
+
+
+def _in_period(records: list, period: Period) -> list:
+    """The records of ``period``, newest first (a record without a time: the platform put it there)."""
+    kept = (r for r in records if r.time is None or period.contains(r.time))
+    return sorted(kept, key=_newest_first, reverse=True)
+
+
+def _page_cb(kind: str, period: Period, page: int = 0) -> PageCb:
+    p, a, b = period.pack()
+    return PageCb(kind=kind, page=page, p=p, a=a, b=b)
+
+
+def _list_keyboard(
+    kind: str, period: Period, page: int, has_next: bool, info: PlatformInfo, site_url: str
+) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     nav = 0
     if page > 0:
-        kb.button(text=_("◀️ Newer"), callback_data=PageCb(kind=kind, page=page - 1))
+        kb.button(text=_("◀️ Newer"), callback_data=_page_cb(kind, period, page - 1))
         nav += 1
     if has_next:
-        kb.button(text=_("Older ▶️"), callback_data=PageCb(kind=kind, page=page + 1))
+        kb.button(text=_("Older ▶️"), callback_data=_page_cb(kind, period, page + 1))
         nav += 1
+    today = today_utc()
+    period_buttons(
+        kb,
+        lambda period_kind: _page_cb(kind, preset(period_kind, today)),
+        PageCb(kind=kind, action="custom"),
+        current=period.kind,
+        presets=LONG_PRESETS,
+    )
+    rows = [*([nav] if nav else []), 4, 3]
     if LISTS[kind].export:
         kb.button(text=_("📄 Export CSV"), callback_data=ExportCb(kind=kind, action="choose"))
-    if kind == "pay":
+        rows.append(1)
+    if kind == "pay" and Feature.WITHDRAW in features(info):
         kb.button(text=_("💰 Withdraw"), callback_data=PartnerCb(screen="wd"))
+        rows.append(1)
+    elif kind == "pay" and payout_page_url(info, site_url):
+        kb.button(text=_("💰 Withdraw on the site"), url=payout_page_url(info, site_url))
+        rows.append(1)
     kb.button(text=_("⬅️ Cabinet"), callback_data=PartnerCb(screen="home"))
-    kb.adjust(*([nav] if nav else []), 1, 1, 1)
+    kb.adjust(*rows, 1)
     return kb.as_markup()
 
 
 async def show_page(
-    event: Message | CallbackQuery,
-    kind: str,
-    page: int,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
+    event: Message | CallbackQuery, kind: str, period: Period, page: int, access: Cabinet
 ) -> None:
     spec = LISTS[kind]
-    fetched = await fetch_for_screen(
-        event,
-        partner_keys,
-        exchanger,
-        lambda cabinet: spec.fetch(cabinet, PAGE_SIZE + 1, page * PAGE_SIZE),
-        PageCb(kind=kind, page=page),
-    )
+
+    async def read(cabinet: PartnerCabinet) -> list:
+        return await read_all(spec.read(cabinet, period.start_time, period.end_time))
+
+    fetched = await fetch_for_screen(event, access, read, _page_cb(kind, period, page))
     if fetched is None:
         return
-    items = fetched[1]
-    has_next = len(items) > PAGE_SIZE
-    items = items[:PAGE_SIZE]
+    records = _in_period(fetched[1], period)
+    items = records[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    has_next = len(records) > (page + 1) * PAGE_SIZE
+    header = spec.title() + "\n" + period_label(period)
     if not items:
-        text = spec.title() + "\n\n" + (spec.empty() if page == 0 else _("No more records."))
+        text = header + "\n\n" + (spec.empty() if page == 0 else _("No more records."))
     else:
-        header = spec.title() + "\n" + _("Page {page}").format(page=page + 1)
+        pages = (len(records) + PAGE_SIZE - 1) // PAGE_SIZE
+        header += "\n" + _("Page {page} of {pages} · {count} in all").format(
+            page=page + 1, pages=pages, count=len(records)
+        )
         # Every field of a row is bounded, so a page fits; fit_rows is the guarantee all the same.
         text = fit_rows(header, [spec.row(item) for item in items])
-    await show(event, text, _list_keyboard(kind, page, has_next))
+    await show(event, text, _list_keyboard(kind, period, page, has_next, access.info, access.site_url))
 
 
 async def list_command(
-    message: Message, state: FSMContext, exchanger: ExchangerPlatform, partner_keys: PartnerKeyRepository
+    message: Message,
+    state: FSMContext,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
 ) -> None:
     await state.clear()
     command = (message.text or "").split()[0].lstrip("/").split("@")[0].lower()
-    await show_page(message, _COMMANDS[command], 0, exchanger, partner_keys)
+    kind = list_commands(platform.info).get(command)
+    if kind is None:  # not a list command: the Command filter lets only those through
+        return
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await show_page(message, kind, preset(LISTS[kind].default, today_utc()), 0, access)
 
 
 async def list_button(
     callback: CallbackQuery,
     callback_data: PartnerCb,
     state: FSMContext,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
 ) -> None:
     await callback.answer()
     await state.clear()
-    await show_page(callback, _SCREENS[callback_data.screen], 0, exchanger, partner_keys)
+    kind = callback_data.screen
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await show_page(callback, kind, preset(LISTS[kind].default, today_utc()), 0, access)
+
+
+def _list_period(callback_data: PageCb) -> Period | None:
+    if not callback_data.p:
+        return preset(LISTS[callback_data.kind].default, today_utc())
+    try:
+        return unpack(callback_data.p, callback_data.a, callback_data.b, today_utc())
+    except (ValueError, PeriodError):
+        return None
 
 
 async def list_page(
     callback: CallbackQuery,
     callback_data: PageCb,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
+    state: FSMContext,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
 ) -> None:
-    if callback_data.kind not in LISTS or not 0 <= callback_data.page <= MAX_PAGE:
+    served = served_lists(platform.info)
+    period = _list_period(callback_data) if callback_data.kind in served else None
+    if period is None or not 0 <= callback_data.page <= MAX_PAGE:
         await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
         return
     await callback.answer()
-    await show_page(callback, callback_data.kind, callback_data.page, exchanger, partner_keys)
+    if callback_data.action == "custom":
+        await state.set_state(ListStates.custom_range)
+        await state.update_data(list_kind=callback_data.kind)
+        await show(callback, range_prompt(), cancel_keyboard())
+        return
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await show_page(callback, callback_data.kind, period, callback_data.page, access)
+
+
+async def got_list_range(
+    message: Message,
+    state: FSMContext,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
+) -> None:
+    try:
+        period = parse_range(message.text or "", today_utc())
+    except PeriodError as exc:
+        await message.answer(range_error(exc.reason.value), reply_markup=cancel_keyboard())
+        return
+    kind = (await state.get_data()).get("list_kind")
+    await state.clear()
+    if kind not in served_lists(platform.info):
+        await message.answer(_("Let's start again: send /partner."))
+        return
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await show_page(message, kind, period, 0, access)
 
 
 # -- CSV exports -----------------------------------------------------------------------------------
+
+
+def _exports(info: PlatformInfo) -> list[str]:
+    return [kind for kind in served_lists(info) if LISTS[kind].export]
 
 
 def _export_title(kind: str) -> str:
@@ -241,8 +389,10 @@ def _export_title(kind: str) -> str:
     )
 
 
-async def choose_export(callback: CallbackQuery, callback_data: ExportCb, state: FSMContext) -> None:
-    if callback_data.kind not in ("pex", "pay"):
+async def choose_export(
+    callback: CallbackQuery, callback_data: ExportCb, state: FSMContext, platform_info: PlatformInfo
+) -> None:
+    if callback_data.kind not in _exports(platform_info):
         await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
         return
     await callback.answer()
@@ -255,14 +405,16 @@ async def choose_export(callback: CallbackQuery, callback_data: ExportCb, state:
         return ExportCb(kind=kind, action="send", p=p, a=a, b=b)
 
     kb = InlineKeyboardBuilder()
-    period_buttons(kb, make, ExportCb(kind=kind, action="custom"))
+    period_buttons(kb, make, ExportCb(kind=kind, action="custom"), presets=LONG_PRESETS)
     kb.button(text=_("⬅️ Back"), callback_data=PartnerCb(screen=kind))
-    kb.adjust(3, 3, 1)
+    kb.adjust(4, 3, 1)
     await show(callback, _export_title(kind) + "\n\n" + _("Choose the period (UTC days):"), kb.as_markup())
 
 
-async def ask_export_range(callback: CallbackQuery, callback_data: ExportCb, state: FSMContext) -> None:
-    if callback_data.kind not in ("pex", "pay"):
+async def ask_export_range(
+    callback: CallbackQuery, callback_data: ExportCb, state: FSMContext, platform_info: PlatformInfo
+) -> None:
+    if callback_data.kind not in _exports(platform_info):
         await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
         return
     await callback.answer()
@@ -272,7 +424,12 @@ async def ask_export_range(callback: CallbackQuery, callback_data: ExportCb, sta
 
 
 async def got_export_range(
-    message: Message, state: FSMContext, exchanger: ExchangerPlatform, partner_keys: PartnerKeyRepository
+    message: Message,
+    state: FSMContext,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
 ) -> None:
     try:
         period = parse_range(message.text or "", today_utc())
@@ -281,37 +438,34 @@ async def got_export_range(
         return
     kind = (await state.get_data()).get("export_kind")
     await state.clear()
-    if kind not in ("pex", "pay"):
-        await message.answer(_("Let's start again: send /pexchanges or /payouts."))
+    if kind not in _exports(platform.info):
+        await message.answer(_("Let's start again: send /partner."))
         return
-    await send_export(message, kind, period, exchanger, partner_keys)
+    await send_export(message, kind, period, cabinet_of(platform, partner_credentials, locale, site_url))
 
 
 async def export_button(
     callback: CallbackQuery,
     callback_data: ExportCb,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
+    platform: Platform,
+    partner_credentials: PartnerCredentialRepository,
+    locale: str,
+    site_url: str,
 ) -> None:
     try:
         period = unpack(callback_data.p, callback_data.a, callback_data.b, today_utc())
     except (ValueError, PeriodError):
         period = None
-    if period is None or callback_data.kind not in ("pex", "pay"):
+    if period is None or callback_data.kind not in _exports(platform.info):
         await callback.answer(_("This button is no longer active. Send /start for a fresh menu."))
         return
     await callback.answer(_("📄 Preparing the file…"))
-    await send_export(callback, callback_data.kind, period, exchanger, partner_keys)
+    access = cabinet_of(platform, partner_credentials, locale, site_url)
+    await send_export(callback, callback_data.kind, period, access)
 
 
-async def send_export(
-    event: Message | CallbackQuery,
-    kind: str,
-    period: Period,
-    exchanger: ExchangerPlatform,
-    partner_keys: PartnerKeyRepository,
-) -> None:
-    linked = await require_cabinet(event, partner_keys, exchanger)
+async def send_export(event: Message | CallbackQuery, kind: str, period: Period, access: Cabinet) -> None:
+    linked = await require_cabinet(event, access)
     if linked is None:
         return
     bot = event.bot
@@ -319,29 +473,20 @@ async def send_export(
     chat_id = chat_id_of(event)
     p, a, b = period.pack()
     retry = ExportCb(kind=kind, action="send", p=p, a=a, b=b)
-    cabinet = linked.cabinet
     try:
-        if kind == "pex":
-            records: list = [
-                e
-                async for e in cabinet.iter_partner_exchanges(
-                    start_time=period.start_time, end_time=period.end_time
-                )
-            ]
-            content = exchanges_csv(records)
-            name = f"partner-exchanges-{period.slug}.csv"
-        else:
-            records = [
-                p
-                async for p in cabinet.iter_partner_payouts(
-                    start_time=period.start_time, end_time=period.end_time
-                )
-            ]
-            content = payouts_csv(records)
-            name = f"partner-payouts-{period.slug}.csv"
+        records = await read_all(LISTS[kind].read(linked.cabinet, period.start_time, period.end_time))
     except ExchangerError as exc:
-        await bot.send_message(chat_id, partner_error_text(exc), reply_markup=retry_keyboard(retry))
+        await bot.send_message(
+            chat_id, partner_error_text(exc, access.key_page_url), reply_markup=retry_keyboard(retry)
+        )
         return
+    records = _in_period(records, period)
+    if kind == "pex":
+        content = exchanges_csv(records)
+        name = f"partner-exchanges-{period.slug}.csv"
+    else:
+        content = payouts_csv(records)
+        name = f"partner-payouts-{period.slug}.csv"
     label = period_label(period)
     if not records:
         await bot.send_message(
@@ -364,13 +509,28 @@ def _back(kind: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def create_router() -> Router:
+def list_commands(info: PlatformInfo) -> dict[str, str]:
+    """command → list kind. On a platform that lists clicks but no registered clients, /referrals
+    opens the clicks (the name this cabinet had for them before it served other platforms)."""
+    served = served_lists(info)
+    commands = {command: kind for command, kind in _COMMANDS.items() if kind in served}
+    if "clk" in served and "refs" not in served:
+        commands["referrals"] = "clk"
+    return commands
+
+
+def create_router(info: PlatformInfo) -> Router:
     router = Router(name="partner-lists")
-    router.message.register(list_command, Command(*_COMMANDS))
-    router.callback_query.register(list_button, PartnerCb.filter(F.screen.in_(set(_SCREENS))))
+    served = served_lists(info)
+    if not served:
+        return router
+    router.message.register(list_command, Command(*list_commands(info)))
+    router.callback_query.register(list_button, PartnerCb.filter(F.screen.in_(set(served))))
     router.callback_query.register(list_page, PageCb.filter())
-    router.callback_query.register(choose_export, ExportCb.filter(F.action == "choose"))
-    router.callback_query.register(ask_export_range, ExportCb.filter(F.action == "custom"))
-    router.callback_query.register(export_button, ExportCb.filter(F.action == "send"))
-    router.message.register(got_export_range, ExportStates.custom_range, TYPED_TEXT)
+    router.message.register(got_list_range, ListStates.custom_range, TYPED_TEXT)
+    if _exports(info):
+        router.callback_query.register(choose_export, ExportCb.filter(F.action == "choose"))
+        router.callback_query.register(ask_export_range, ExportCb.filter(F.action == "custom"))
+        router.callback_query.register(export_button, ExportCb.filter(F.action == "send"))
+        router.message.register(got_export_range, ExportStates.custom_range, TYPED_TEXT)
     return router

@@ -2,11 +2,14 @@ from aiogram.fsm.state import State, StatesGroup
 
 
 class LoginStates(StatesGroup):
-    login = State()
-    key = State()
+    field = State()  # typing a credential field (the step is in the FSM data)
 
 
 class StatsStates(StatesGroup):
+    custom_range = State()
+
+
+class ListStates(StatesGroup):
     custom_range = State()
 
 

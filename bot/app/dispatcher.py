@@ -1,0 +1,101 @@
+"""The one Dispatcher, used by Telegram polling, the terminal chat and the tests alike.
+
+Its routers and command menu follow the platform's capabilities: a platform without a customer flow
+has no /exchange or /orders (nor their buttons), one without a partner cabinet no /partner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.app.wiring import Services, dependencies
+from bot.domain.capabilities import PlatformInfo
+from bot.i18n import ChatLanguageMiddleware
+from bot.notifications.statuses import OrderStatusService
+from bot.storage.fsm import SQLiteStorage
+from handlers.chat_member import chat_is_back
+from handlers.commands import menu_commands
+
+BOT_DEFAULTS = DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True)
+
+
+def commands_for(info: PlatformInfo) -> list[tuple[str, str]]:
+    """The command menu, (command, msgid of its description): only what this platform serves."""
+    return menu_commands(info)
+
+
+def _orders_are_private() -> str:
+    return _(
+        "🔒 Exchanges and orders work only in a private chat with me, so your details stay private. "
+        "Open it and send the command there."
+    )
+
+
+def get_routers(info: PlatformInfo) -> list[Router]:
+    """One Router per feature, in the order updates are offered to them. Each is built afresh, so
+    several Dispatchers can live in one process (the tests, a restart in place)."""
+    from handlers import cancel, chat_member, errors, exchange, fallback, language, orders, partner, start
+    from handlers.partner import deeplink as partner_deeplink
+    from handlers.private_only import private_only
+
+    # cancel first so /cancel wins in any conversation state; the exchange conversation before the
+    # partner cabinet (it carries most of the traffic); fallback last.
+    routers = [
+        errors.create_router(),
+        chat_member.create_router(),
+        cancel.create_router(),
+        partner_deeplink.create_router(info),
+        start.create_router(),
+        language.create_router(),
+    ]
+    if info.has_customer_flow:
+        routers.append(
+            private_only(
+                "customers",
+                [exchange.create_router(), orders.create_router()],
+                commands=("exchange", "orders"),
+                callback_data=r"^(x:|o:|m:(exchange|orders)$)",
+                explanation=_orders_are_private,
+            )
+        )
+    routers += [partner.create_router(info), fallback.create_router()]
+    return routers
+
+
+def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> Dispatcher:
+    dp = Dispatcher(
+        storage=storage or SQLiteStorage(services.db),
+        events_isolation=SimpleEventIsolation(),
+    )
+    dp.workflow_data.update(_dependencies(services))
+    ChatLanguageMiddleware(services.i18n).setup(dp)
+    dp.message.outer_middleware(chat_is_back)
+    dp.callback_query.outer_middleware(chat_is_back)
+    dp.include_routers(*get_routers(services.platform_info))
+    return dp
+
+
+def _dependencies(services: Services) -> dict[str, Any]:
+    return {
+        **dependencies(services),
+        # Replaced by the running notifications' instance (bot.app.cli), so all observations share one.
+        "order_statuses": OrderStatusService(services),
+    }
+
+
+async def set_commands(bot: Bot, i18n: I18n, info: PlatformInfo) -> None:
+    """The command menu in every language we speak; the default scope gets DEFAULT_LANGUAGE."""
+    for locale in (None, *i18n.available_locales):
+        commands = [
+            BotCommand(command=name, description=i18n.gettext(text, locale=locale or i18n.default_locale))
+            for name, text in commands_for(info)
+        ]
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=locale)
