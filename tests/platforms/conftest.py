@@ -13,11 +13,13 @@ import pytest
 
 from tests.platforms import (
     premiumexchanger_harness,
+    zerotrace_harness,
 )
 from tests.platforms.harness import Harness
 
 PLATFORMS: dict[str, Callable[[], AbstractAsyncContextManager[Harness]]] = {
     "premiumexchanger": premiumexchanger_harness.open_harness,
+    "0trace": zerotrace_harness.open_harness,
 }
 
 

@@ -1,0 +1,69 @@
+"""The client's own share of 0trace's weight budget (2,500 units per sliding 60 s by default).
+
+Every signed call takes its weight here first. Reads (weight 1, 5 for a QR) leave ``reserve`` units
+free so creates (50 each) always fit; a call that doesn't fit waits until enough weight has aged out,
+so a busy bot slows down instead of meeting code 5. The server stays the authority: its
+``Retry-After`` is honoured on top (:meth:`hold`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+
+__all__ = ["CREATE_WEIGHT", "DEFAULT_BUDGET", "WeightBudget"]
+
+DEFAULT_BUDGET = 2500
+CREATE_WEIGHT = 50
+
+
+class WeightBudget:
+    def __init__(
+        self,
+        limit: int = DEFAULT_BUDGET,
+        window: float = 61.0,  # the server's 60 s, plus a second for the way there
+        reserve: int = 5 * CREATE_WEIGHT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit, self.window, self.reserve = limit, window, reserve
+        self._clock = clock
+        self._spent: deque[tuple[float, int]] = deque()
+        self._held_until = 0.0
+
+    def used(self) -> int:
+        self._expire(self._clock())
+        return sum(weight for _, weight in self._spent)
+
+    def _expire(self, now: float) -> None:
+        while self._spent and self._spent[0][0] <= now - self.window:
+            self._spent.popleft()
+
+    def wait_for(self, weight: int, *, create: bool = False) -> float:
+        """Seconds until ``weight`` fits (0: now)."""
+        now = self._clock()
+        self._expire(now)
+        wait = max(self._held_until - now, 0.0)
+        ceiling = self.limit if create else self.limit - self.reserve
+        used = sum(w for _, w in self._spent)
+        if used + weight <= ceiling:
+            return wait
+        for stamp, spent in self._spent:
+            used -= spent
+            if used + weight <= ceiling:
+                return max(wait, stamp + self.window - now)
+        return max(wait, self.window)
+
+    async def take(self, weight: int, *, create: bool = False) -> None:
+        """Wait until ``weight`` fits, then count it. Check and count happen with no await between
+        them, and no lock is held while waiting: a create never queues behind a waiting read."""
+        delay = self.wait_for(weight, create=create)
+        while delay > 0:
+            await asyncio.sleep(delay)
+            delay = self.wait_for(weight, create=create)
+        self._spent.append((self._clock(), weight))
+
+    def hold(self, seconds: float) -> None:
+        """The server said Retry-After: no call before then."""
+        self._held_until = max(self._held_until, self._clock() + seconds)
