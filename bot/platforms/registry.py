@@ -39,6 +39,7 @@ __all__ = [
 # EXCHANGER_PLATFORM value → package
 PLATFORMS: dict[str, str] = {
     "premiumexchanger": "bot.platforms.premiumexchanger",
+    "larascript": "bot.platforms.larascript",
     "0trace": "bot.platforms.zerotrace",
 }
 
