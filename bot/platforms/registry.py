@@ -40,6 +40,7 @@ __all__ = [
 PLATFORMS: dict[str, str] = {
     "premiumexchanger": "bot.platforms.premiumexchanger",
     "larascript": "bot.platforms.larascript",
+    "iexexchanger": "bot.platforms.iexexchanger",
     "0trace": "bot.platforms.zerotrace",
 }
 

@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 import pytest
 
 from tests.platforms import (
+    iexexchanger_harness,
     larascript_harness,
     premiumexchanger_harness,
     zerotrace_harness,
@@ -21,6 +22,7 @@ from tests.platforms.harness import Harness
 PLATFORMS: dict[str, Callable[[], AbstractAsyncContextManager[Harness]]] = {
     "premiumexchanger": premiumexchanger_harness.open_harness,
     "larascript": larascript_harness.open_harness,
+    "iexexchanger": iexexchanger_harness.open_harness,
     "0trace": zerotrace_harness.open_harness,
 }
 
