@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.platforms.registry import PLATFORMS, PlatformConfig, PlatformConfigError, module_of
 
@@ -53,9 +53,15 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, ge=0, le=65535)
     default_language: Literal["en", "ru"] = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # The operator's Telegram accounts (comma-separated user ids): they get the admin commands.
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
 
     @field_validator(
-        "bot_token", "exchanger_api_key", "exchanger_api_secret", "exchanger_webhook_secret", "secret_key",
+        "bot_token",
+        "exchanger_api_key",
+        "exchanger_api_secret",
+        "exchanger_webhook_secret",
+        "secret_key",
         mode="before",
     )
     @classmethod
@@ -102,6 +108,16 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         return _http_url(value, name="PUBLIC_URL")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(re.fullmatch(r"[1-9]\d{0,15}", part) for part in ids):
+            raise ValueError("ADMIN_IDS must be Telegram user ids separated by commas, such as 12345,67890")
+        return frozenset(int(part) for part in ids)
 
     @field_validator("default_language", mode="before")
     @classmethod

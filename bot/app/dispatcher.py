@@ -5,14 +5,16 @@ has no /exchange or /orders (nor their buttons), one without a partner cabinet n
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -23,6 +25,8 @@ from bot.notifications.statuses import OrderStatusService
 from bot.storage.fsm import SQLiteStorage
 from handlers.chat_member import chat_is_back
 from handlers.commands import menu_commands
+
+log = logging.getLogger(__name__)
 
 BOT_DEFAULTS = DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True)
 
@@ -42,7 +46,18 @@ def _orders_are_private() -> str:
 def get_routers(info: PlatformInfo) -> list[Router]:
     """One Router per feature, in the order updates are offered to them. Each is built afresh, so
     several Dispatchers can live in one process (the tests, a restart in place)."""
-    from handlers import cancel, chat_member, errors, exchange, fallback, language, orders, partner, start
+    from handlers import (
+        admin,
+        cancel,
+        chat_member,
+        errors,
+        exchange,
+        fallback,
+        language,
+        orders,
+        partner,
+        start,
+    )
     from handlers.partner import deeplink as partner_deeplink
     from handlers.private_only import private_only
 
@@ -56,6 +71,9 @@ def get_routers(info: PlatformInfo) -> list[Router]:
         start.create_router(),
         language.create_router(),
     ]
+    # The operator's commands before the customers' (its conversation states are its own).
+    if (admin_router := admin.create_router(info)) is not None:
+        routers.append(admin_router)
     if info.has_customer_flow:
         routers.append(
             private_only(
@@ -91,11 +109,38 @@ def _dependencies(services: Services) -> dict[str, Any]:
     }
 
 
-async def set_commands(bot: Bot, i18n: I18n, info: PlatformInfo) -> None:
-    """The command menu in every language we speak; the default scope gets DEFAULT_LANGUAGE."""
+def admin_commands_for(info: PlatformInfo) -> list[tuple[str, str]]:
+    """The menu of the operator's accounts (ADMIN_IDS): everyone's, then the admin commands."""
+    from handlers import admin
+
+    extra = list(admin.COMMANDS) if admin.serves_admins(info) else []
+    return commands_for(info) + extra
+
+
+async def set_commands(
+    bot: Bot, i18n: I18n, info: PlatformInfo, admin_ids: frozenset[int] = frozenset()
+) -> None:
+    """The command menu in every language we speak; the default scope gets DEFAULT_LANGUAGE. Each
+    admin's private chat gets the admin commands too (nobody else sees them)."""
     for locale in (None, *i18n.available_locales):
         commands = [
             BotCommand(command=name, description=i18n.gettext(text, locale=locale or i18n.default_locale))
             for name, text in commands_for(info)
         ]
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=locale)
+    admin_menu = admin_commands_for(info)
+    if len(admin_menu) == len(commands_for(info)):
+        return
+    for user_id in sorted(admin_ids):
+        for locale in (None, *i18n.available_locales):
+            commands = [
+                BotCommand(command=name, description=i18n.gettext(text, locale=locale or i18n.default_locale))
+                for name, text in admin_menu
+            ]
+            try:
+                scope = BotCommandScopeChat(chat_id=user_id)
+                await bot.set_my_commands(commands, scope=scope, language_code=locale)
+            except TelegramAPIError as exc:
+                # Telegram knows the chat only once the admin has opened the bot.
+                log.warning("admin %s: command menu not set (%s)", user_id, type(exc).__name__)
+                break

@@ -50,6 +50,7 @@ __all__ = [
     "PayoutStatus",
     "Pricing",
     "Quote",
+    "ReferenceCode",
 ]
 
 # The key of ``ValidationFailed.field_errors`` that means "the amount", whatever the platform called it.
@@ -538,3 +539,17 @@ class PartnerStats(_Model):
     completed_exchanges: int | None = None
     accruals: OptionalAmount = None
     series: list[PartnerStatsPoint] = Field(default_factory=list)
+
+
+# -- reference codes -------------------------------------------------------------------------------
+
+
+class ReferenceCode(_Model):
+    """One of the operator's reference codes: orders created with it are credited to it, and its
+    markup (basis points; 0 means the account's default) is added to them."""
+
+    code: str
+    label: str | None = None
+    markup_bps: int = 0
+    enabled: bool = True
+    created_at: str | None = None  # as the platform reports it

@@ -5,6 +5,9 @@ requires. The partner id is the platform's, as a string of ``[A-Za-z0-9_]``; ``m
 over the rest with the bot's signing key, truncated to 9 bytes and base64url-encoded (12 characters):
 a partner id or tag changed by hand fails the check and is ignored. Links made when partner ids were
 numbers (``r7-spring-…``) read the same.
+
+Reference-code links (the operator's own codes, made by admins): ``c<mac><code>``, the same 12-character
+mac under another context, then the code (``[A-Za-z0-9_-]``, which may hold dashes, hence no separator).
 """
 
 from __future__ import annotations
@@ -76,3 +79,30 @@ def decode_payload(key: bytes, payload: str | None) -> DeepLinkTarget | None:
 
 def deep_link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{bot_username}?start={payload}"
+
+
+_CODE_CONTEXT = b"exchanger-bot code link v1|"
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,50}")
+CODE_PAYLOAD_PATTERN = r"^c[A-Za-z0-9_-]{13,63}$"
+
+
+def _code_mac(key: bytes, code: str) -> str:
+    digest = hmac.new(key, _CODE_CONTEXT + code.encode("ascii"), hashlib.sha256).digest()[:_MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def encode_code_payload(key: bytes, code: str) -> str:
+    """A ``/start`` payload that attributes the customer to the reference code ``code``."""
+    if not _CODE.fullmatch(code):
+        raise ValueError("a reference code in a deep link must be [A-Za-z0-9_-]{1,50}")
+    return f"c{_code_mac(key, code)}{code}"
+
+
+def decode_code_payload(key: bytes, payload: str | None) -> str | None:
+    """The reference code of a genuine code payload; None for anything else."""
+    if not payload or len(payload) > MAX_PAYLOAD or not payload.isascii() or not payload.startswith("c"):
+        return None
+    mac, code = payload[1 : 1 + _MAC_CHARS], payload[1 + _MAC_CHARS :]
+    if len(mac) != _MAC_CHARS or not _CODE.fullmatch(code):
+        return None
+    return code if hmac.compare_digest(mac, _code_mac(key, code)) else None

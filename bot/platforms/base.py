@@ -33,6 +33,7 @@ from bot.domain.models import (
     PartnerStats,
     PartnerSummary,
     Quote,
+    ReferenceCode,
 )
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "PushEvent",
     "PushRegistration",
     "PushRejected",
+    "ReferenceCodes",
     "ReferralLinks",
     "SelfCheck",
     "WebhookReceiver",
@@ -214,6 +216,33 @@ class ReferralLinks(Protocol):
 
     def link(self, partner_id: str, params: Mapping[str, str], page_url: str | None = None) -> str:
         """A link to the site (or ``page_url`` on it) that credits ``partner_id``, with ``params``."""
+        ...
+
+
+class ReferenceCodes(Protocol):
+    """The operator's reference codes (``Capability.REFERENCE_CODES``), exposed as ``Platform.codes``
+    by the adapters that declare it (read it with ``getattr(platform, "codes", None)``)."""
+
+    max_markup_bps: int
+    max_label: int
+
+    def valid_code(self, code: str) -> bool:
+        """Whether ``code`` has the shape the platform accepts (before asking it)."""
+        ...
+
+    async def list(self) -> list[ReferenceCode]:
+        """Every code, enabled or not, newest first."""
+        ...
+
+    async def create(self, code: str, label: str | None, markup_bps: int) -> ReferenceCode:
+        """``ValidationFailed`` when the platform refuses it (taken, over the cap, out of range)."""
+        ...
+
+    async def set_enabled(self, code: str, enabled: bool) -> ReferenceCode: ...
+
+    async def link(self, code: str, give: str | None = None, get: str | None = None) -> str:
+        """The site's referral link for ``code``, with an optional pair of currency ids (checked
+        against the catalogue: ``ValueError`` for an unknown one)."""
         ...
 
 

@@ -24,6 +24,7 @@ class Database(Protocol):
 
     async def fetchval(self, sql: str, params: Any = ()) -> Any: ...
 
+
 logger = logging.getLogger(__name__)
 
 

@@ -10,6 +10,7 @@ from bot.domain.errors import CredentialsRejected, ExchangerError, Maintenance, 
 from bot.domain.models import OrderStatus
 from bot.platforms.base import SelfCheck
 from bot.platforms.zerotrace.client import ZeroTraceClient
+from bot.platforms.zerotrace.codes import ZeroTraceCodes
 from bot.platforms.zerotrace.customer import Catalogue, ZeroTraceCustomer
 from bot.platforms.zerotrace.info import INFO
 from bot.platforms.zerotrace.placement import ZeroTracePlacement
@@ -26,7 +27,8 @@ __all__ = ["ZeroTracePlatform"]
 
 class ZeroTracePlatform:
     """0trace through the operator's partner key. No order feed (status changes come by webhook,
-    and by reading each open order), no cabinet, no referral links through the bot."""
+    and by reading each open order), no cabinet and no partner referral links; the operator's own
+    reference codes are ``codes``."""
 
     info: PlatformInfo = INFO
     feed = None
@@ -44,6 +46,7 @@ class ZeroTracePlatform:
         self.site_url = client.base_url
         self.placement = ZeroTracePlacement(client)
         catalogue = Catalogue(client)
+        self.codes = ZeroTraceCodes(client, catalogue)
         self.webhooks = (
             None if webhook_secret is None else ZeroTraceWebhooks(webhook_secret, catalogue.assets_now)
         )

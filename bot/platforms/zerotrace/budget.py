@@ -29,12 +29,13 @@ class WeightBudget:
     ) -> None:
         self.limit, self.window, self.reserve = limit, window, reserve
         self._clock = clock
-        self._spent: deque[tuple[float, int]] = deque()
+        # [time counted, weight]; the time moves to the answer's arrival when the call settles.
+        self._spent: deque[list[float]] = deque()
         self._held_until = 0.0
 
     def used(self) -> int:
         self._expire(self._clock())
-        return sum(weight for _, weight in self._spent)
+        return int(sum(weight for _, weight in self._spent))
 
     def _expire(self, now: float) -> None:
         while self._spent and self._spent[0][0] <= now - self.window:
@@ -55,14 +56,22 @@ class WeightBudget:
                 return max(wait, stamp + self.window - now)
         return max(wait, self.window)
 
-    async def take(self, weight: int, *, create: bool = False) -> None:
+    async def take(self, weight: int, *, create: bool = False) -> list[float]:
         """Wait until ``weight`` fits, then count it. Check and count happen with no await between
-        them, and no lock is held while waiting: a create never queues behind a waiting read."""
+        them, and no lock is held while waiting: a create never queues behind a waiting read.
+        Returns the entry to :meth:`settle` once the call is over."""
         delay = self.wait_for(weight, create=create)
         while delay > 0:
             await asyncio.sleep(delay)
             delay = self.wait_for(weight, create=create)
-        self._spent.append((self._clock(), weight))
+        entry = [self._clock(), float(weight)]
+        self._spent.append(entry)
+        return entry
+
+    def settle(self, entry: list[float]) -> None:
+        """The call is over: the server counted it at some moment before now, so its weight ages out
+        a window after now (a slow way there can't make the client's count expire first)."""
+        entry[0] = max(entry[0], self._clock())
 
     def hold(self, seconds: float) -> None:
         """The server said Retry-After: no call before then."""

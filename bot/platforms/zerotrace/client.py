@@ -170,11 +170,13 @@ class ZeroTraceClient:
         weight = WEIGHTS.get(name, 1)
         attempt = 0
         while True:
-            if signed:
-                await self.budget.take(weight, create=name == "create")
+            entry = await self.budget.take(weight, create=name == "create") if signed else None
             try:
                 return await self._once(name, body, signed=signed, verb=verb, code=code, extra=extra)
             except ExchangerError as exc:
+                if entry is not None:
+                    self.budget.settle(entry)
+                    entry = None
                 if not retry or attempt >= self.retries or not _retryable(exc):
                     raise
                 delay = self.retry_delay * (2**attempt)
@@ -187,6 +189,9 @@ class ZeroTraceClient:
                 attempt += 1
                 log.info("%s: %s, attempt %d of %d", name, type(exc).__name__, attempt + 1, self.retries + 1)
                 await asyncio.sleep(delay)
+            finally:
+                if entry is not None:
+                    self.budget.settle(entry)
 
     async def cached(self, name: str) -> Any:
         """``currencies`` / ``pairs``: unsigned, at most one call per ``CATALOGUE_TTL`` seconds."""

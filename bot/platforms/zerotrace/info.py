@@ -2,7 +2,8 @@
 
 The customer flow, the emergency decision and signed webhooks. No cancel, no "I have paid" (deposits
 are seen on-chain), no order feed, no partner reporting of any kind (0trace keeps earnings, payouts
-and statistics in its own cabinet), so no partner credentials to link either.
+and statistics in its own cabinet), so no partner credentials to link either. The operator's
+reference codes are managed by the bot's admins (``/codes``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ INFO = PlatformInfo(
             Capability.ORDERS,
             Capability.EMERGENCY_DECISION,
             Capability.PUSH_WEBHOOK,
+            Capability.REFERENCE_CODES,
         }
     ),
     amount_sides=(AmountSide.GIVE, AmountSide.GET),

@@ -28,6 +28,7 @@ from bot.domain.models import (
     OrderRef,
     PaymentDetails,
     Quote,
+    ReferenceCode,
 )
 from bot.domain.money import parse_decimal
 from bot.platforms.zerotrace.networks import address_pattern
@@ -53,6 +54,7 @@ __all__ = [
     "order",
     "pair_of",
     "quote",
+    "reference_code",
     "summaries",
 ]
 
@@ -329,3 +331,17 @@ def order(raw: object, *, token: str | None = None, assets: Mapping[str, Asset] 
 def changed_at(raw: Mapping[str, Any]) -> int | None:
     update = _part(raw, "time").get("update")
     return update if isinstance(update, int) and not isinstance(update, bool) else None
+
+
+def reference_code(raw: object, method: str = "codes") -> ReferenceCode:
+    """One row of ``/v1/codes`` (``{id, code, label, afftaxBps, enabled, createdAt}``)."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("code"), str):
+        raise UnexpectedResponse("a reference code without its code", method=method)
+    bps = raw.get("afftaxBps")
+    return ReferenceCode(
+        code=raw["code"],
+        label=_text(raw.get("label")),
+        markup_bps=bps if isinstance(bps, int) and not isinstance(bps, bool) else 0,
+        enabled=raw.get("enabled") is True,
+        created_at=_text(raw.get("createdAt")),
+    )

@@ -29,6 +29,7 @@ from pydantic import SecretStr
 
 from bot.domain.errors import (
     AmountOutOfLimits,
+    CredentialsRejected,
     ExchangerError,
     TransportError,
     UnexpectedResponse,
@@ -183,6 +184,14 @@ class ZeroTracePlacement:
             except AmountOutOfLimits as exc:
                 raise await self._customer.limits_error(request.direction_id, request.amount, request.side,
                                                         exc) from None  # fmt: skip
+            except CredentialsRejected:
+                if code is None or maybe_created:
+                    raise
+                # 0trace refuses the key with a disabled or deleted reference code in it (code 3), and
+                # nothing was created: the customer still gets their exchange, uncredited.
+                log.warning("create %s: reference code %s refused; sent again without it", key, code)
+                code = None
+                continue
             except ExchangerError as exc:
                 if exc.code in ("5", "9", "10", "11", "99") and attempt + 1 < self.attempts:
                     retry_after = getattr(exc, "retry_after", None)
