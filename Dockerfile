@@ -11,6 +11,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
+COPY offline ./offline
 COPY locales ./locales
 # Editable install keeps locales/ next to the code, where the bot looks for them.
 RUN pip install -e . \

@@ -2,6 +2,8 @@
 
 The bot's messages are printed as plain text, buttons as numbers to type, files are saved to a
 folder and their paths printed. Background messages (notifications) are printed as they come.
+On an embedded sandbox, lines starting with ``!`` are demo controls (offline/demo.py): ``!help`` lists
+what the sandbox can be made to do, e.g. ``!deposit 7`` or ``!pay``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import InlineKeyboardButton
 
 from offline.bot_client import BotClient
+from offline.demo import DemoControl
 from offline.fake_session import FakeTelegramSession, SessionEvent, ShownMessage
 
 _LINK_RE = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.S)
 _TAG_RE = re.compile(r"<[^>]+>")
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit"}
+DEMO_PREFIX = "!"
 
 
 def html_to_text(text: str) -> str:
@@ -39,6 +43,7 @@ class TerminalChat:
         stdout: TextIO = sys.stdout,
         files_dir: Path = Path("chat-files"),
         language_code: str | None = None,
+        controls: list[DemoControl] | None = None,
     ) -> None:
         session = bot.session
         if not isinstance(session, FakeTelegramSession):
@@ -47,6 +52,7 @@ class TerminalChat:
         self.client = BotClient(dp, bot, user_id=1, first_name="You", language_code=language_code)
         self.stdin, self.stdout, self.files_dir = stdin, stdout, files_dir
         self.numbered: list[tuple[ShownMessage, InlineKeyboardButton]] = []
+        self.controls = {c.name: c for c in controls or []}
 
     def _print(self, line: str = "") -> None:
         self.stdout.write(line + "\n")
@@ -98,11 +104,34 @@ class TerminalChat:
         line = await asyncio.to_thread(self.stdin.readline)
         return None if line == "" else line.rstrip("\n")
 
+    async def demo(self, line: str) -> str:
+        """``!name args``: run a demo control; returns (and prints) what it did, ``!help`` lists them."""
+        words = line.strip().removeprefix(DEMO_PREFIX).split()
+        name = words[0].lower() if words else "help"
+        if not self.controls:
+            answer = "No demo controls: the bot is not on an embedded sandbox."
+        elif name == "help" or name not in self.controls:
+            unknown = "" if name == "help" else f"No demo control !{name[:20]}. "
+            lines = [f"  {DEMO_PREFIX}{c.name} {c.help}" for c in self.controls.values()]
+            head = "Demo controls (what a customer or the exchanger's staff would do):"
+            answer = "\n".join([unknown + head, *lines])
+        else:
+            try:
+                answer = await self.controls[name].run(words[1:])
+            except Exception as exc:  # a demo control must never end the chat
+                answer = f"!{name} failed: {type(exc).__name__}: {exc}"
+        for text in answer.splitlines():
+            self._print("  [sandbox] " + text)
+        return answer
+
     async def handle(self, line: str) -> None:
         """A number of a button shown presses it; `"` before a line sends it as typed (for an amount
-        like 1); anything else is sent as a message."""
+        like 1); `!` runs a demo control; anything else is sent as a message."""
         line = line.strip()
         if not line:
+            return
+        if line.startswith(DEMO_PREFIX) and len(line) > 1:
+            await self.demo(line)
             return
         if line.startswith('"'):
             await self.client.send(line[1:].strip())
@@ -120,6 +149,9 @@ class TerminalChat:
         unsubscribe = self.session.subscribe(self._on_event)
         self._print("Offline chat with the bot. Type messages or /commands; a button's number presses it")
         self._print('(start a line with " to send a small number as text); /quit or Ctrl-D leaves.')
+        if self.controls:
+            names = ", ".join(DEMO_PREFIX + name for name in self.controls)
+            self._print(f"Demo controls for the sandbox: {names}; !help explains them.")
         try:
             await self.client.send("/start")
             while (line := await self._read_line()) is not None:

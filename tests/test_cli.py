@@ -39,7 +39,7 @@ def _run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subpro
 
 
 def test_chat_talks_to_the_bot_through_pipes(tmp_path: Path) -> None:
-    result = _run(["chat"], tmp_path, stdin="1\n5\n1\n10000\n\"1\n/help\n/quit\n")
+    result = _run(["chat"], tmp_path, stdin='1\n5\n1\n10000\n"1\n/help\n/quit\n')
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Hello, You!" in out

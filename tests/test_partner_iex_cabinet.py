@@ -5,6 +5,8 @@ own sentence."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -15,6 +17,7 @@ from aiogram import Bot
 
 from bot.app.dispatcher import BOT_DEFAULTS, build_dispatcher
 from bot.app.wiring import Services, open_services
+from bot.partner.export import mask_account
 from bot.partner.periods import PeriodKind, preset, today_utc
 from bot.platforms.iexexchanger.sandbox import data as sandbox_data
 from bot.platforms.iexexchanger.sandbox.keys import (
@@ -22,6 +25,7 @@ from bot.platforms.iexexchanger.sandbox.keys import (
     FULL,
     IP_LOCKED,
     MISSING_SCOPE,
+    PARTNER_CLIENT,
     QUOTA,
     SWITCHED_OFF,
 )
@@ -112,3 +116,97 @@ async def test_each_refusal_at_login_has_its_own_sentence(make_client, key, sent
     reply = await client.send(key.token)
     assert sentence in reply.text
     assert key.token not in reply.text
+
+
+# -- /payouts and the CSV exports against the sandbox's own records -------------------------------------
+# Checked periods: /payouts over its default period (the last 365 days, every page), the payouts CSV
+# over the last 30 and 365 days, the exchanges CSV over the last 30 days (UTC days, as the bot counts).
+
+
+def _csv_rows(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+
+
+async def _export(client: BotClient, list_command: str, period_label: str) -> list[dict[str, str]]:
+    await client.send(list_command)
+    await client.click("📄 Export CSV")
+    reply = await client.click(period_label)
+    [document] = [m for m in reply.sent if m.file is not None]
+    assert document.file is not None
+    return _csv_rows(document.file.content)
+
+
+async def test_payouts_list_matches_the_sandbox_page_by_page(make_client, iex: Services) -> None:
+    client = make_client(740020)
+    await client.send("/login")
+    await client.send(FULL.token)
+    sandbox = iex.platform.sandbox  # type: ignore[attr-defined]
+    period = preset(PeriodKind.YEAR, today_utc())
+    truth = [p for p in sandbox.account("full").payouts if period.contains(p.created_at)]
+    assert {p.status for p in truth} == {"pending", "paid", "rejected"}, "the sandbox has every status"
+
+    reply = await client.send("/payouts")
+    pages = [plain(reply.text)]
+    while "Older ▶️" in client.last.button_labels():
+        pages.append(plain((await client.click("Older ▶️")).text))
+    assert f"· {len(truth)} in all" in pages[0]
+    shown = "\n".join(pages)
+    entries = shown.split("<b>#")[1:]
+    assert len(entries) == len(truth), "each payout once, no more"
+    words = {"pending": "⏳ pending", "paid": "✅ paid", "rejected": "❌ refused"}
+    for payout in truth:
+        [entry] = [e for e in entries if e.startswith(f"{payout.public_id}</b>")]
+        assert words[payout.status] in entry.splitlines()[0]
+        assert f"{payout.amount:.2f}" in entry.replace(" ", "")
+        assert mask_account(payout.wallet) in entry
+        if payout.tx_id:
+            assert payout.tx_id in entry
+        else:
+            assert "Transaction:" not in entry
+    # Newest first across pages.
+    order = [e.split("</b>")[0] for e in entries]
+    newest_first = sorted(truth, key=lambda p: p.created_at, reverse=True)
+    assert order == [p.public_id for p in newest_first]
+
+
+@pytest.mark.parametrize(("label", "kind"), [("30 days", PeriodKind.DAYS30), ("365 days", PeriodKind.YEAR)])
+async def test_payouts_csv_matches_the_sandbox(
+    make_client, iex: Services, label: str, kind: PeriodKind
+) -> None:
+    client = make_client(740021)
+    await client.send("/login")
+    await client.send(FULL.token)
+    sandbox = iex.platform.sandbox  # type: ignore[attr-defined]
+    sandbox.new_payout(PARTNER_CLIENT.id, Decimal("10.05"))  # one made just now, pending
+    period = preset(kind, today_utc())
+    truth = {str(p.id): p for p in sandbox.account("full").payouts if period.contains(p.created_at)}
+    rows = await _export(client, "/payouts", label)
+    assert sorted(r["id"] for r in rows) == sorted(truth)
+    for row in rows:
+        payout = truth[row["id"]]
+        assert Decimal(row["pay_amount"]) == payout.amount and row["pay_currency"] == payout.currency
+        assert row["status_code"] == payout.status
+        assert row["tx_id"] == (payout.tx_id or "")
+        assert int(row["time_unix"]) == payout.created_at
+        assert row["account"] == mask_account(payout.wallet)
+        assert row["paid_time_unix"] == (str(payout.paid_at) if payout.paid_at else "")
+
+
+async def test_exchanges_csv_matches_the_sandbox(make_client, iex: Services) -> None:
+    client = make_client(740022)
+    await client.send("/login")
+    await client.send(FULL.token)
+    sandbox = iex.platform.sandbox  # type: ignore[attr-defined]
+    period = preset(PeriodKind.DAYS30, today_utc())
+    truth = {str(e.id): e for e in sandbox.account("full").exchanges if period.contains(e.created_at)}
+    assert truth, "the sandbox has exchanges in the last 30 days"
+    rows = await _export(client, "/pexchanges", "30 days")
+    by_id = {r["id"]: r for r in rows}
+    assert sorted(by_id) == sorted(truth)
+    for key, row in by_id.items():
+        exchange = truth[key]
+        assert row["status"] == exchange.status and row["number"] == exchange.public_id
+        assert Decimal(row["amount_give"]) == exchange.amount_give
+        assert Decimal(row["amount_get"]) == exchange.amount_receive
+        assert Decimal(row["partner_reward"]) == exchange.bonus
+        assert int(row["time_unix"]) == exchange.created_at

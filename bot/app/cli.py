@@ -6,10 +6,13 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
@@ -51,33 +54,69 @@ async def run_telegram(settings: Settings) -> None:
             dp["order_statuses"] = notifications.statuses
             runner = await start_web_server(services, notifications)
             try:
-                await set_commands(bot, services.i18n, services.platform.info)
+                await set_commands(bot, services.i18n, services.platform.info, services.settings.admin_ids)
                 await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
             finally:
                 await runner.cleanup()
 
 
-async def run_terminal_chat(settings: Settings) -> None:
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def terminal_chat_settings(settings: Settings) -> Settings:
+    """On an embedded sandbox the chat serves the bot's HTTP server on a free loopback port and gives
+    that as PUBLIC_URL, so the sandbox's pushes (webhooks, callbacks) reach the bot as they would in
+    production. A real exchanger could not reach this machine: no URL, the status tracker polls."""
+    if not settings.uses_sandbox:
+        return settings.model_copy(update={"public_url": None})
+    port = _free_loopback_port()
+    return settings.model_copy(
+        update={"public_url": f"http://127.0.0.1:{port}", "http_host": "127.0.0.1", "http_port": port}
+    )
+
+
+@asynccontextmanager
+async def terminal_bot(
+    settings: Settings, *, sandbox_step_seconds: float | None = 10.0
+) -> AsyncIterator[tuple[Services, Dispatcher, Bot]]:
+    """The real Dispatcher on a fake Telegram session, with notifications and (on a sandbox) the web
+    server running, for the terminal chat (and tests that drive it)."""
     from bot.app.dispatcher import BOT_DEFAULTS, build_dispatcher, set_commands
+    from bot.app.web import start_web_server
     from bot.app.wiring import open_services
     from bot.notifications import notifications_running
     from offline.fake_session import FAKE_TOKEN, FakeTelegramSession
-    from offline.terminal_chat import TerminalChat
 
-    # No HTTP server here, so no callback URL would reach us: the status tracker polls instead.
-    settings = settings.model_copy(update={"public_url": None})
-    async with open_services(settings) as services:
+    settings = terminal_chat_settings(settings)
+    async with open_services(settings, sandbox_step_seconds=sandbox_step_seconds) as services:
         dp = build_dispatcher(services)
         bot = Bot(FAKE_TOKEN, session=FakeTelegramSession(), default=BOT_DEFAULTS)
-        await set_commands(bot, services.i18n, services.platform.info)
+        await set_commands(bot, services.i18n, services.platform.info, services.settings.admin_ids)
         await dp.emit_startup(bot=bot)
         try:
             # The chat prints notifications as they come.
             async with notifications_running(services, bot) as notifications:
                 dp["order_statuses"] = notifications.statuses
-                await TerminalChat(dp, bot, language_code=settings.default_language).run()
+                runner = await start_web_server(services, notifications) if settings.public_url else None
+                try:
+                    yield services, dp, bot
+                finally:
+                    if runner is not None:
+                        await runner.cleanup()
         finally:
             await dp.emit_shutdown(bot=bot)
+
+
+async def run_terminal_chat(settings: Settings) -> None:
+    from offline.demo import controls_for
+    from offline.terminal_chat import TerminalChat
+
+    async with terminal_bot(settings) as (services, dp, bot):
+        controls = controls_for(services.platform)
+        await TerminalChat(dp, bot, language_code=settings.default_language, controls=controls).run()
 
 
 async def run_sandbox(
