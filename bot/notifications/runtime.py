@@ -37,8 +37,11 @@ class NotificationConfig:
     # With an order feed, direct reads are a slow safety net; without one they are the tracking.
     checks_per_cycle: int = 1
     check_after: int = 3600
-    checks_per_cycle_without_feed: int = 20
+    # Every open order, once it is unchanged this long, is read in the next cycle; the platform's
+    # client paces the reads to its rate budget (so this is a ceiling, not a rate).
+    checks_per_cycle_without_feed: int = 2000
     check_after_without_feed: int = 45
+    poll_max_interval_without_feed: float = 15.0
     global_rate: float = 30.0
     per_chat_interval: float = 1.0
     retry_base: float = 2.0
@@ -90,7 +93,7 @@ def build_notifications(
         statuses,
         clock=clock,
         min_interval=config.poll_min_interval,
-        max_interval=config.poll_max_interval,
+        max_interval=config.poll_max_interval if has_feed else config.poll_max_interval_without_feed,
         checks_per_cycle=config.checks_per_cycle if has_feed else config.checks_per_cycle_without_feed,
         check_after=config.check_after if has_feed else config.check_after_without_feed,
     )
