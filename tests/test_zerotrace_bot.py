@@ -463,3 +463,28 @@ async def test_help_and_menu_offer_only_what_0trace_serves(client: BotClient) ->
     reply = await client.send("/help")
     assert "/exchange" in reply.text and "/orders" in reply.text
     assert "/partner" not in reply.text and "/login" not in reply.text
+
+
+async def test_without_pushes_every_open_order_is_read_in_one_tracker_cycle(
+    services: Services, bot: Bot, zt: ZeroTraceSandbox
+) -> None:
+    """No webhooks (no PUBLIC_URL): the tracker is the only way to hear of a deposit, so each cycle
+    reads every open order that is due, not a handful; the client's weight budget sets the pace."""
+    from bot.domain.models import OrderRequest
+    from bot.notifications import NotificationConfig, build_notifications
+    from tests.platforms.test_zerotrace import FIELDS, PAIR
+    from tests.test_notifications import FakeClock
+
+    direction = await services.catalogue.direction("en", PAIR)
+    for chat_id in range(1, 31):
+        request = OrderRequest(direction_id=PAIR, amount=Decimal("100"), fields=dict(FIELDS))
+        await services.ordering.place(
+            chat_id=chat_id, key=services.ordering.new_key(), direction=direction, request=request
+        )
+    for order in zt.orders.values():
+        zt.deposit(order.id)
+    config = NotificationConfig(check_after_without_feed=0)
+    notifications = build_notifications(services, bot, config, FakeClock())
+    await notifications.tracker.poll_once()
+    moved = [await services.orders.list_for_chat(chat_id, "0trace") for chat_id in range(1, 31)]
+    assert [rows[0].status_code for rows in moved] == ["PENDING"] * 30

@@ -24,12 +24,12 @@ from bot.exchange.draft import ExchangeDraft
 from bot.exchange.field_memory import FieldMemory, fits, memory_name
 from bot.exchange.quoting import Quoted, QuotingService
 from bot.storage.fsm import save_step
-from bot.text import plain_text, shorten
+from bot.text import shorten
 from handlers.exchange import callbacks as cb
 from handlers.exchange import keyboards, render
 from handlers.exchange.states import Exchange
 from handlers.replies import show
-from handlers.upstream import direction_unavailable_text, upstream_error_text
+from handlers.upstream import direction_unavailable_text, site_text, upstream_error_text
 
 Event = Message | CallbackQuery
 
@@ -214,7 +214,7 @@ async def quote(conv: Conversation, draft: ExchangeDraft, direction: Direction, 
         await amount_refused(conv, draft, direction, reason, exc.minimum, exc.maximum)
     except ValidationFailed as exc:
         said = exc.field_errors.get(AMOUNT_FIELD) or exc.text or "; ".join(exc.field_errors.values())
-        reason = escape(plain_text(said)) or _("The exchange did not accept this amount.")
+        reason = site_text(said) or _("The exchange did not accept this amount.")
         await amount_refused(conv, draft, direction, reason)
     except ExchangerError as exc:
         await conv.upstream_failed(draft, exc, retry)

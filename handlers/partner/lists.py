@@ -297,7 +297,8 @@ async def list_command(
     site_url: str,
 ) -> None:
     await state.clear()
-    command = (message.text or "").split()[0].lstrip("/").split("@")[0].lower()
+    words = (message.text or message.caption or "").split()
+    command = words[0].lstrip("/").split("@")[0].lower() if words else ""
     kind = list_commands(platform.info).get(command)
     if kind is None:  # not a list command: the Command filter lets only those through
         return

@@ -179,7 +179,10 @@ class ZeroTracePlacement:
             except UnexpectedResponse as exc:
                 # A proxy page or a cut-off body: the request may have been processed behind it.
                 maybe_created = True
-                log.warning("create %s: unreadable answer (%s), attempt %d", key, exc, attempt + 1)
+                # The type only: a cut-off create answer may carry the order's one-time token.
+                log.warning(
+                    "create %s: unreadable answer (%s), attempt %d", key, type(exc).__name__, attempt + 1
+                )
                 continue
             except AmountOutOfLimits as exc:
                 raise await self._customer.limits_error(request.direction_id, request.amount, request.side,
