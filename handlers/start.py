@@ -12,6 +12,7 @@ from bot.domain.capabilities import PlatformInfo
 from handlers import keyboards
 from handlers.callbacks import MenuCb
 from handlers.commands import help_commands
+from handlers.partner.commands import partner_greeting
 from handlers.replies import show
 
 
@@ -24,13 +25,14 @@ def greeting(first_name: str | None, info: PlatformInfo, site_url: str) -> str:
             "pay and follow your orders, and get a message whenever an order's status changes.\n\n"
             "Choose what you want to do:"
         ).format(name=name)
-    return _(
-        "👋 Hello, {name}!\n\n"
-        "I am the exchange service's assistant for its partners: your balance, statistics, referred "
-        "exchanges and payouts, right here.\n\n"
-        "To exchange currencies, use the exchange's site: {site}\n\n"
-        "Choose what you want to do:"
-    ).format(name=name, site=escape(site_url))
+    return "\n\n".join(
+        [
+            _("👋 Hello, {name}!").format(name=name),
+            partner_greeting(info),
+            _("To exchange currencies, use the exchange's site: {site}").format(site=escape(site_url)),
+            _("Choose what you want to do:"),
+        ]
+    )
 
 
 def help_text(info: PlatformInfo, site_url: str) -> str:
