@@ -258,9 +258,3 @@ async def on_partner_push(
         return False
     await PartnerWatcher(services, wake=wake).on_push(event, linked)
     return True
-
-
-async def run_partner_watcher(services: Services, wake: Callable[[], None] | None = None) -> None:
-    """Run the watcher until cancelled (nothing to do where the platform has no partner news).
-    ``wake``: the notification sender's ``wake`` (``notifications.sender.wake``)."""
-    await PartnerWatcher(services, wake=wake).run()

@@ -33,7 +33,7 @@ from bot.domain.models import OrderPhase, OrderStatus, PartnerSummary
 from bot.domain.money import format_amount
 from bot.partner.account import LinkedCabinet, open_cabinet
 from bot.partner.display import utc_minute
-from bot.partner.periods import Period, PeriodKind
+from bot.partner.periods import Period, PeriodError, PeriodKind, parse_range, today_utc
 from bot.platforms.base import PartnerCabinet, Platform
 from bot.storage.repositories import PartnerCredentialRepository
 from bot.text import shorten, visible_text
@@ -414,3 +414,12 @@ def range_error(reason: str) -> str:
         "too_long": _("The period is too long: at most 366 days. Send a shorter one."),
     }
     return errors.get(reason, errors["format"])
+
+
+async def typed_range(message: Message) -> Period | None:
+    """The period the partner typed; None after telling them what is wrong (the step stays)."""
+    try:
+        return parse_range(message.text or "", today_utc())
+    except PeriodError as exc:
+        await message.answer(range_error(exc.reason.value), reply_markup=cancel_keyboard())
+        return None

@@ -22,7 +22,7 @@ from bot.domain.models import PartnerClick, PartnerExchange, PartnerPayout, Part
 from bot.partner.display import browser_label, params_text, utc_minute
 from bot.partner.export import exchanges_csv, mask_account, payouts_csv
 from bot.partner.features import Feature, features
-from bot.partner.periods import Period, PeriodError, PeriodKind, parse_range, preset, today_utc, unpack
+from bot.partner.periods import Period, PeriodError, PeriodKind, preset, today_utc, unpack
 from bot.partner.stats import read_all
 from bot.platforms.base import PartnerCabinet, Platform
 from bot.storage.repositories import PartnerCredentialRepository
@@ -43,12 +43,12 @@ from handlers.partner.common import (
     payout_page_url,
     period_buttons,
     period_label,
-    range_error,
     range_prompt,
     require_cabinet,
     retry_keyboard,
     server_text,
     status_text,
+    typed_range,
 )
 from handlers.partner.states import ExportStates, ListStates
 from handlers.replies import show
@@ -363,10 +363,8 @@ async def got_list_range(
     locale: str,
     site_url: str,
 ) -> None:
-    try:
-        period = parse_range(message.text or "", today_utc())
-    except PeriodError as exc:
-        await message.answer(range_error(exc.reason.value), reply_markup=cancel_keyboard())
+    period = await typed_range(message)
+    if period is None:
         return
     kind = (await state.get_data()).get("list_kind")
     await state.clear()
@@ -432,10 +430,8 @@ async def got_export_range(
     locale: str,
     site_url: str,
 ) -> None:
-    try:
-        period = parse_range(message.text or "", today_utc())
-    except PeriodError as exc:
-        await message.answer(range_error(exc.reason.value), reply_markup=cancel_keyboard())
+    period = await typed_range(message)
+    if period is None:
         return
     kind = (await state.get_data()).get("export_kind")
     await state.clear()

@@ -21,7 +21,7 @@ from bot.domain.capabilities import Capability, PlatformInfo
 from bot.domain.errors import ExchangerError
 from bot.partner.chart import ChartLabels, render_chart
 from bot.partner.display import utc_minute
-from bot.partner.periods import Period, PeriodError, PeriodKind, parse_range, preset, today_utc, unpack
+from bot.partner.periods import Period, PeriodError, PeriodKind, preset, today_utc, unpack
 from bot.partner.stats import PAIR, Bucket, PartnerStats, ServerFigures, collect_stats, server_figures
 from bot.platforms.base import PartnerCabinet, Platform
 from bot.storage.repositories import ChatSettingsRepository, PartnerCredentialRepository
@@ -39,11 +39,11 @@ from handlers.partner.common import (
     partner_error_text,
     period_buttons,
     period_label,
-    range_error,
     range_prompt,
     require_cabinet,
     retry_keyboard,
     server_text,
+    typed_range,
     visible_length,
 )
 from handlers.partner.states import StatsStates
@@ -342,10 +342,8 @@ async def got_range(
     locale: str,
     site_url: str,
 ) -> None:
-    try:
-        period = parse_range(message.text or "", today_utc())
-    except PeriodError as exc:
-        await message.answer(range_error(exc.reason.value), reply_markup=cancel_keyboard())
+    period = await typed_range(message)
+    if period is None:
         return
     await state.clear()
     access = cabinet_of(platform, partner_credentials, locale, site_url)

@@ -15,7 +15,6 @@ __all__ = [
     "KEYS_PAGE",
     "PARTNER_SCOPES",
     "PREFIX",
-    "SCOPE_OF_PATH",
     "WEBHOOK_READ",
     "WEBHOOK_WRITE",
     "missing_scope_message",
@@ -39,19 +38,6 @@ WEBHOOK_WRITE = "webhooks:write"
 SCOPES_READ = "scopes:read"
 CLIENT_READ = "client:read"
 
-# Path under /api/v3 → the scope it needs (for a scope_denied that does not name it).
-SCOPE_OF_PATH: dict[str, str] = {
-    "/private/partner": "partner:read",
-    "/private/partner/statistics": "partner:statistics:read",
-    "/private/partner/referrals": "partner:referrals:read",
-    "/private/partner/exchanges": "partner:exchanges:read",
-    "/private/partner/payouts": "partner:payouts:read",
-    "/private/scopes": SCOPES_READ,
-    "/private/client": CLIENT_READ,
-    "/private/usage": "usage:read",
-    "/private/webhooks": WEBHOOK_READ,
-}
-
 _UNLOCKS: dict[str, str] = {
     "partner:read": "the partner summary (status, balance)",
     "partner:statistics:read": "the statistics by period",
@@ -71,15 +57,6 @@ def short_scope(name: str) -> str:
 
 def scope_set(names: Iterable[str]) -> frozenset[str]:
     return frozenset(short_scope(n) for n in names if n and n.strip())
-
-
-def scope_for_path(path: str) -> str | None:
-    path = "/" + path.strip("/")
-    if path in SCOPE_OF_PATH:
-        return SCOPE_OF_PATH[path]
-    if path.startswith("/private/webhooks"):
-        return WEBHOOK_READ
-    return None
 
 
 def missing_scope_message(scope: str) -> str:

@@ -144,10 +144,6 @@ def iso_utc(unix_time: int) -> str:
     return datetime.fromtimestamp(unix_time, UTC).isoformat(timespec="seconds")
 
 
-def iso_date(unix_time: int) -> str:
-    return datetime.fromtimestamp(unix_time, UTC).date().isoformat()
-
-
 def unwrap_object(result: Any, names: Sequence[str], expect: Iterable[str] = ()) -> Mapping[str, Any]:
     """The object of a ``result``: itself, or the value of one wrapping key (``{"partner": {...}}``).
     A key from ``names`` holding an object is taken unless the result already has an expected field."""

@@ -172,11 +172,12 @@ class ZeroTraceClient:
         while True:
             entry = await self.budget.take(weight, create=name == "create") if signed else None
             try:
-                return await self._once(name, body, signed=signed, verb=verb, code=code, extra=extra)
+                try:
+                    return await self._once(name, body, signed=signed, verb=verb, code=code, extra=extra)
+                finally:
+                    if entry is not None:
+                        self.budget.settle(entry)
             except ExchangerError as exc:
-                if entry is not None:
-                    self.budget.settle(entry)
-                    entry = None
                 if not retry or attempt >= self.retries or not _retryable(exc):
                     raise
                 delay = self.retry_delay * (2**attempt)
@@ -189,9 +190,6 @@ class ZeroTraceClient:
                 attempt += 1
                 log.info("%s: %s, attempt %d of %d", name, type(exc).__name__, attempt + 1, self.retries + 1)
                 await asyncio.sleep(delay)
-            finally:
-                if entry is not None:
-                    self.budget.settle(entry)
 
     async def cached(self, name: str) -> Any:
         """``currencies`` / ``pairs``: unsigned, at most one call per ``CATALOGUE_TTL`` seconds."""
