@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PO     := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run chat sandbox test lint format translations translations-update bench clean
+.PHONY: run chat sandbox test lint format translations translations-update bench lock clean
 
 run: $(VENV)/.installed $(MO)
 	$(BIN)/exchanger-bot run
@@ -33,13 +33,27 @@ $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	@touch $@
 
-$(VENV)/.installed: pyproject.toml $(VENV)/.created
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+# Exact versions from the lock files (what CI and the Docker image install too), then the project itself.
+$(VENV)/.installed: pyproject.toml requirements.lock $(VENV)/.created
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements-dev.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	@touch $@
+
+# After changing dependencies in pyproject.toml: resolve them afresh and pin the result.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check .
+	echo '# Exact versions the bot runs with (Makefile, Docker image); regenerate with `make lock`.' > requirements.lock
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^exchanger-bot' >> requirements.lock
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check '.[dev]'
+	echo '# Exact versions for `make test` and CI (runtime + dev tools); regenerate with `make lock`.' > requirements-dev.lock
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^exchanger-bot' >> requirements-dev.lock
+	rm -rf .lock-venv
 
 # Compiled translations (.mo) are build output, not committed.
 translations: $(MO)

@@ -56,24 +56,23 @@ async def test_help_command_and_button(client: BotClient) -> None:
     assert len(reply.edited) == 1 and "/cancel" in reply.edited[0].text
 
 
-async def test_language_is_stored_per_chat_and_survives_restart(
-    client: BotClient, services: Services, settings, bot
-) -> None:
-    await client.send("/language")
-    reply = await client.click("Русский")
-    assert "Теперь я говорю" in reply.text
-    assert reply.callback_answer is not None and reply.callback_answer.text == "Язык: Русский"
-    assert await services.chat_settings.get_language(client.chat.id) == "ru"
+async def test_language_is_stored_per_chat_and_survives_restart(settings, bot) -> None:
+    async with open_services(settings) as services:
+        client = BotClient(build_dispatcher(services), bot)
+        await client.send("/language")
+        reply = await client.click("Русский")
+        assert "Теперь я говорю" in reply.text
+        assert reply.callback_answer is not None and reply.callback_answer.text == "Язык: Русский"
+        assert await services.chat_settings.get_language(client.chat.id) == "ru"
 
-    # The Telegram client still says "en", but the chat's choice wins.
-    reply = await client.send("/start")
-    assert "Здравствуйте" in reply.text
+        # The Telegram client still says "en", but the chat's choice wins.
+        reply = await client.send("/start")
+        assert "Здравствуйте" in reply.text
 
-    # Another chat is unaffected.
-    other = BotClient(client.dp, bot, user_id=555)
-    assert "Hello" in (await other.send("/start")).text
+        # Another chat is unaffected.
+        other = BotClient(client.dp, bot, user_id=555)
+        assert "Hello" in (await other.send("/start")).text
 
-    await services.db.close()
     async with open_services(settings) as reopened:
         restarted = BotClient(build_dispatcher(reopened), bot, user_id=client.user.id)
         assert "Здравствуйте" in (await restarted.send("/start")).text

@@ -245,3 +245,26 @@ class TestSQLiteStorage:
             assert await storage.get_state(KEY) == "Form:amount"
         finally:
             await database.close()
+
+
+async def test_concurrent_set_state_and_set_data_keep_both(tmp_path: Path) -> None:
+    """aiogram's FSMContext runs ``set_state`` and ``set_data`` as two calls; two handlers of one chat
+    running at once must not write each other's old half back."""
+    database = await Database.open(tmp_path / "race.sqlite3")
+    storage = SQLiteStorage(database)
+    try:
+        for round_ in range(30):
+            await asyncio.gather(
+                storage.set_state(KEY, Form.amount if round_ % 2 else Form.account),
+                storage.set_data(KEY, {"round": round_}),
+            )
+            expected = (Form.amount if round_ % 2 else Form.account).state
+            assert await storage.get_state(KEY) == expected
+            assert await storage.get_data(KEY) == {"round": round_}
+            fresh = SQLiteStorage(database)  # what another reader of the file sees, past any cache
+            assert await fresh.get_state(KEY) == expected
+            assert await fresh.get_data(KEY) == {"round": round_}
+        await asyncio.gather(storage.set_state(KEY, None), storage.set_data(KEY, {}))
+        assert await database.fetchone("SELECT 1 FROM fsm_state") is None
+    finally:
+        await database.close()

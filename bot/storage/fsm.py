@@ -59,7 +59,8 @@ class SQLiteStorage(BaseStorage):
         self.json_dumps = json_dumps
         self.json_loads = json_loads
         # Write-through cache of (state, data JSON) per key: reads cost no database round trip.
-        # Sound because this storage is the only writer of its rows (one bot process per database).
+        # Sound because this storage is the only writer of its rows: one bot process per database
+        # (``bot.storage.writer_lock`` refuses a second one).
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
 
@@ -96,11 +97,38 @@ class SQLiteStorage(BaseStorage):
             )
         self._remember(row_key, (state, payload))
 
+    async def _store_column(self, row_key: str, column: str, value: str | None) -> None:
+        """Write one of state / data and leave the other as the database has it, so a concurrent
+        ``set_state`` and ``set_data`` on one key never overwrite each other's half."""
+        try:
+            async with self.db.transaction():
+                await self._write_column(row_key, column, value)
+                row = await self.db.fetchone("SELECT state, data FROM fsm_state WHERE key = ?", (row_key,))
+                self._remember(row_key, (row["state"], row["data"]) if row is not None else (None, None))
+        except BaseException:
+            self._cache.pop(row_key, None)
+            raise
+
+    async def _write_column(self, row_key: str, column: str, value: str | None) -> None:
+        if value is None:
+            now = self.db.now()
+            clear = f"UPDATE fsm_state SET {column} = NULL, updated_at = ? WHERE key = ?"
+            await self.db.execute(clear, (now, row_key))
+            await self.db.execute(
+                "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data IS NULL", (row_key,)
+            )
+        else:
+            await self.db.execute(
+                f"""
+                INSERT INTO fsm_state (key, {column}, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at
+                """,
+                (row_key, value, self.db.now()),
+            )
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        row_key = self._key(key)
-        _, payload = await self._load(row_key)
-        await self._store(row_key, None if value is None else str(value), payload)
+        await self._store_column(self._key(key), "state", None if value is None else str(value))
 
     async def set_state_and_data(self, key: StorageKey, state: StateType, data: Mapping[str, Any]) -> None:
         """Both in one write: a conversation step that moves on and saves its answers costs one round trip."""
@@ -121,9 +149,7 @@ class SQLiteStorage(BaseStorage):
         if not isinstance(data, dict):
             msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
             raise DataNotDictLikeError(msg)
-        row_key = self._key(key)
-        state, _ = await self._load(row_key)
-        await self._store(row_key, state, self.json_dumps(data) if data else None)
+        await self._store_column(self._key(key), "data", self.json_dumps(data) if data else None)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         _, payload = await self._load(self._key(key))
