@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import resource
 import statistics
 import sys
@@ -32,8 +33,8 @@ from bot.platforms.premiumexchanger.sandbox.keys import DEMO
 from offline.bot_client import BotClient, Reply
 from offline.fake_session import FAKE_TOKEN, FakeTelegramSession
 
-CARD = "4276380012345678"
-TRC20 = "T" + "9" * 33
+CARD = "4276380012345679"  # passes the Luhn check the form applies as it is typed
+TRC20 = "TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7"  # a Tron address with a valid checksum
 
 
 class Timed:
@@ -51,7 +52,7 @@ class Timed:
     async def send(self, text: str) -> Reply:
         return await self._timed(lambda: self.client.send(text))
 
-    async def click(self, label: str) -> Reply:
+    async def click(self, label: str | re.Pattern[str]) -> Reply:
         return await self._timed(lambda: self.client.click(label))
 
 
@@ -64,7 +65,7 @@ async def full_exchange(chat: Timed) -> bool:
     await chat.send(CARD)
     await chat.send("Ivan Petrov")
     await chat.send(TRC20)
-    await chat.click("Normal")
+    await chat.click(re.compile(r"^Normal\b"))  # the option shows its price
     await chat.send("ivan@example.com")
     await chat.click("✅ Yes")
     reply = await chat.click("✅ Confirm")

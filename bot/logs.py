@@ -58,6 +58,7 @@ class SecretRedactor(logging.Filter):
 
 
 REDACTOR = SecretRedactor()
+QUIET_LOGGERS = ("aiosqlite", "httpcore", "hpack")
 
 
 def setup_logging(level: str) -> None:
@@ -70,3 +71,7 @@ def setup_logging(level: str) -> None:
     # httpx logs every request at INFO; aiohttp.access every callback hit.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
+    # At DEBUG these log every statement's parameters (partner logins, callback tokens) and every
+    # connection step: never below INFO, whatever LOG_LEVEL says.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

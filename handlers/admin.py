@@ -24,7 +24,7 @@ from bot.app.config import Settings
 from bot.domain.capabilities import Capability, PlatformInfo
 from bot.domain.errors import ExchangerError, ValidationFailed
 from bot.domain.models import ReferenceCode
-from bot.domain.money import format_plain
+from bot.domain.money import format_amount
 from bot.i18n import N_
 from bot.partner.deeplink import deep_link, encode_code_payload
 from bot.platforms.base import Platform, ReferenceCodes
@@ -68,7 +68,7 @@ def _codes(platform: Platform) -> ReferenceCodes:
 def _markup(bps: int) -> str:
     if bps == 0:
         return _("the account's default")
-    return _("{bps} bp ({percent}%)").format(bps=bps, percent=format_plain(Decimal(bps) / 100))
+    return _("{bps} bp ({percent}%)").format(bps=bps, percent=format_amount(Decimal(bps) / 100, ""))
 
 
 def _line(code: ReferenceCode) -> str:

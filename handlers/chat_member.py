@@ -23,10 +23,14 @@ async def chat_is_back(
     event: TelegramObject,
     data: dict[str, Any],
 ) -> Any:
-    """A chat marked inactive (a send was refused) that writes to us can be written to again."""
+    """A chat marked inactive (a send was refused) that writes to us can be written to again. A
+    private chat is remembered, so an operator's broadcast reaches it."""
     chat, chat_settings = data.get("event_chat"), data.get("chat_settings")
-    if chat is not None and chat_settings is not None and not await chat_settings.is_active(chat.id):
-        await chat_settings.mark_active(chat.id)
+    if chat is not None and chat_settings is not None:
+        if not await chat_settings.is_active(chat.id):
+            await chat_settings.mark_active(chat.id)
+        if chat.type == "private":
+            await chat_settings.remember_chat(chat.id)
     return await handler(event, data)
 
 

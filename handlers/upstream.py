@@ -7,6 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.errors import (
     DirectionUnavailable,
     ExchangerError,
+    ExchangerTimeout,
     Maintenance,
     RateLimited,
     TransportError,
@@ -35,6 +36,10 @@ def upstream_error_text(exc: ExchangerError) -> str:
         return _("⏳ The exchange asks to slow down. Please try again in a minute.")
     if isinstance(exc, DirectionUnavailable):
         return direction_unavailable_text()
+    if isinstance(exc, ExchangerTimeout):
+        # Also what a slow exchange ends with once the update's deadline has passed
+        # (bot.observability.deadline), however many retries were left.
+        return _("⏳ The exchange is answering too slowly right now. Please try again in a minute.")
     if isinstance(exc, TransportError | UnexpectedResponse):
         return _("⏳ The exchange is not answering right now. Please try again in a minute.")
     return _("🛠 The exchange is temporarily unavailable. Please try again later.")

@@ -241,7 +241,8 @@ async def test_a_push_adopts_an_order_whose_create_answer_was_lost(
     stored = await account_wide.orders.get_by_key(PE, key)
     assert stored is not None and stored.order_id == created.id and stored.secret is not None
     await notifications.sender.drain()
-    assert headings(bot) == [f"🔔 Order #{created.id}: How to make payment"]
+    assert headings(bot) == ["🔔 Your order was created after all: the exchange confirmed it late."]
+    assert f"Order #{created.id}" in texts(bot)[0] and "How to make payment" in texts(bot)[0]
 
 
 async def test_per_partner_pushes_reach_their_handler_once(

@@ -331,10 +331,13 @@ class TestOrders:
         assert [o.status_phase for o in open_orders] == [p.value for p in phases]
         assert all(not o.is_final for o in open_orders)
         assert [o.order_id for o in await repo.open_orders(OT)] == ["x"]
+        counts = (await repo.count_open(PE), await repo.count_open(OT), await repo.count_open("none"))
+        assert counts == (3, 1, 0)
 
         first = open_orders[0]
         await repo.update_status(first.id, status("success", OrderPhase.DONE, rank=100))
         assert [o.order_id for o in await repo.open_orders(PE)] == ["101", "102"]
+        assert await repo.count_open(PE) == 2
 
     async def test_due_for_check(self, repo: OrderRepository, clock: Clock) -> None:
         a = await repo.reserve(1, PE, "a", None)

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # The operator's Telegram accounts (comma-separated user ids): they get the admin commands.
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # Shown in /help and the main menu: a Telegram @username or an https URL; hidden when unset.
+    support_contact: str | None = None
+    # Set: Telegram delivers updates to this URL (served by the bot's HTTP server) instead of polling.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_delete_on_shutdown: bool = True
+    # How long a stopping bot lets updates in flight finish before it closes.
+    shutdown_grace_seconds: float = Field(20.0, ge=0, le=300)
 
     @field_validator(
         "bot_token",
@@ -108,6 +115,28 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         return _http_url(value, name="PUBLIC_URL")
+
+    @field_validator("telegram_webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        url = _http_url(value, name="TELEGRAM_WEBHOOK_URL")
+        if url is not None and not url.startswith("https://"):
+            raise ValueError("TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram refuses plain http)")
+        return url
+
+    @field_validator("support_contact", mode="before")
+    @classmethod
+    def _support_contact(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return None
+        if re.fullmatch(r"@?[A-Za-z][A-Za-z0-9_]{4,31}", text):
+            return "@" + text.lstrip("@")
+        if re.fullmatch(r"https?://[^\s<>\"']{1,200}", text):
+            return text
+        raise ValueError("SUPPORT_CONTACT must be a Telegram @username or an http(s) URL")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

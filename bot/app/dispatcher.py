@@ -22,6 +22,7 @@ from bot.app.wiring import Services, dependencies
 from bot.domain.capabilities import PlatformInfo
 from bot.i18n import ChatLanguageMiddleware
 from bot.notifications.statuses import OrderStatusService
+from bot.observability import FeedbackPolicy, UpdateObserver
 from bot.storage.fsm import SQLiteStorage
 from handlers.chat_member import chat_is_back
 from handlers.commands import menu_commands
@@ -48,6 +49,7 @@ def get_routers(info: PlatformInfo) -> list[Router]:
     several Dispatchers can live in one process (the tests, a restart in place)."""
     from handlers import (
         admin,
+        admin_panel,
         cancel,
         chat_member,
         errors,
@@ -72,6 +74,7 @@ def get_routers(info: PlatformInfo) -> list[Router]:
         language.create_router(),
     ]
     # The operator's commands before the customers' (its conversation states are its own).
+    routers.append(admin_panel.create_router())
     if (admin_router := admin.create_router(info)) is not None:
         routers.append(admin_router)
     if info.has_customer_flow:
@@ -88,12 +91,17 @@ def get_routers(info: PlatformInfo) -> list[Router]:
     return routers
 
 
-def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> Dispatcher:
+def build_dispatcher(
+    services: Services, storage: BaseStorage | None = None, *, feedback: FeedbackPolicy | None = None
+) -> Dispatcher:
+    """``feedback``: the exchanger deadline per update and when "typing…" shows (the defaults when None)."""
     dp = Dispatcher(
         storage=storage or SQLiteStorage(services.db),
         events_isolation=SimpleEventIsolation(),
     )
     dp.workflow_data.update(_dependencies(services))
+    # After aiogram's own update middlewares (event_chat is known), before everything else.
+    dp.update.outer_middleware(UpdateObserver(services.metrics, feedback))
     ChatLanguageMiddleware(services.i18n).setup(dp)
     dp.message.outer_middleware(chat_is_back)
     dp.callback_query.outer_middleware(chat_is_back)
@@ -111,9 +119,9 @@ def _dependencies(services: Services) -> dict[str, Any]:
 
 def admin_commands_for(info: PlatformInfo) -> list[tuple[str, str]]:
     """The menu of the operator's accounts (ADMIN_IDS): everyone's, then the admin commands."""
-    from handlers import admin
+    from handlers import admin, admin_panel
 
-    extra = list(admin.COMMANDS) if admin.serves_admins(info) else []
+    extra = list(admin_panel.COMMANDS) + (list(admin.COMMANDS) if admin.serves_admins(info) else [])
     return commands_for(info) + extra
 
 

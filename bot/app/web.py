@@ -1,6 +1,7 @@
 """The bot's own HTTP server (HTTP_HOST:HTTP_PORT): health, and the platform's pushes.
 
-- ``GET /health``;
+- ``GET /health``: ok / degraded (200) or failing (503), with reasons (``bot.app.health``);
+- ``POST <path of TELEGRAM_WEBHOOK_URL>`` in webhook mode (``bot.app.webhook``);
 - ``POST /callbacks/order/<token>`` where the platform has ``Capability.PUSH_CALLBACK`` (unsigned
   per-order callbacks, see ``bot.notifications.callbacks``);
 - ``POST {receiver.path}`` (``/webhooks/<platform>``), or ``{receiver.path}/<token>`` when the platform
@@ -18,27 +19,31 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.app.config import StartupError
+from bot.app.health import HealthMonitor
 from bot.app.wiring import Services
 from bot.domain.capabilities import Capability
 from bot.notifications.callbacks import OrderCallbacks, add_callback_route
 from bot.notifications.pushes import PUSH_SECRET_EXTRA, PushInbox
 from bot.notifications.statuses import OrderStatusService
+from bot.observability.web import metrics_handler
 from bot.platforms.base import PushRejected, WebhookReceiver
 
 if TYPE_CHECKING:
+    from bot.app.webhook import TelegramWebhook
     from bot.notifications.runtime import Notifications
 
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = web.AppKey("services", Services)
+HEALTH_KEY = web.AppKey("health", HealthMonitor)
 PUSH_INBOX_KEY = web.AppKey("push_inbox", PushInbox)
 _MAX_TOKEN_LENGTH = 128
 
 
 async def health(request: web.Request) -> web.Response:
-    services = request.app[SERVICES_KEY]
-    await services.db.fetchone("SELECT 1")
-    return web.json_response({"status": "ok"})
+    # Public and unauthenticated: generic reasons, cached (the operator's detail is in /admin).
+    report = await request.app[HEALTH_KEY].public_report()
+    return web.json_response(report.as_json(), status=report.http_status)
 
 
 class WebhookEndpoint:
@@ -89,12 +94,24 @@ def add_webhook_route(
     return endpoint
 
 
-def build_web_app(services: Services, notifications: Notifications | None = None) -> web.Application:
+def build_web_app(
+    services: Services,
+    notifications: Notifications | None = None,
+    *,
+    monitor: HealthMonitor | None = None,
+    telegram_webhook: TelegramWebhook | None = None,
+) -> web.Application:
     """``notifications``: the running notification machinery (``notifications_running``); without it
-    pushes are still recorded and queued, and the outbox is sent by whichever sender runs."""
+    pushes are still recorded and queued, and the outbox is sent by whichever sender runs.
+    ``monitor``: what /health reports (by default the database, the exchanger and the outbox).
+    ``telegram_webhook``: webhook mode, its route on this server."""
     app = web.Application()
     app[SERVICES_KEY] = services
+    app[HEALTH_KEY] = monitor or HealthMonitor(services, notifications=notifications)
     app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics_handler(services))
+    if telegram_webhook is not None:
+        telegram_webhook.add_route(app)
     platform = services.platform
     statuses = notifications.statuses if notifications is not None else OrderStatusService(services)
     if platform.info.serves(Capability.PUSH_CALLBACK):
@@ -115,8 +132,17 @@ def build_web_app(services: Services, notifications: Notifications | None = None
     return app
 
 
-async def start_web_server(services: Services, notifications: Notifications | None = None) -> web.AppRunner:
-    runner = web.AppRunner(build_web_app(services, notifications), access_log=None)
+async def start_web_server(
+    services: Services,
+    notifications: Notifications | None = None,
+    *,
+    monitor: HealthMonitor | None = None,
+    telegram_webhook: TelegramWebhook | None = None,
+    shutdown_timeout: float = 5.0,
+) -> web.AppRunner:
+    """``shutdown_timeout``: how long ``runner.cleanup()`` lets requests under way finish."""
+    app = build_web_app(services, notifications, monitor=monitor, telegram_webhook=telegram_webhook)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     site = web.TCPSite(runner, services.settings.http_host, services.settings.http_port)
     try:

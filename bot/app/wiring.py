@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiogram.utils.i18n import I18n
@@ -24,10 +24,11 @@ from bot.exchange.ordering import OrderPlacer
 from bot.exchange.quoting import QuotingService
 from bot.i18n import build_i18n
 from bot.logs import REDACTOR
+from bot.observability import Metrics
 from bot.platforms.base import Platform
 from bot.platforms.registry import open_platform
 from bot.storage.crypto import SecretBox, load_or_create_secret_key, verify_secret
-from bot.storage.database import Database
+from bot.storage.database import MEMORY, Database
 from bot.storage.payouts import PayoutRequestRepository
 from bot.storage.repositories import (
     ChatSettingsRepository,
@@ -35,6 +36,7 @@ from bot.storage.repositories import (
     PartnerCredentialRepository,
     seal_legacy,
 )
+from bot.storage.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ class Services:
     ordering: OrderPlacer
     # For signing things we hand out and must trust when they come back (bot deep links).
     link_signing_key: bytes
+    # Prometheus metrics, the last exchanger errors, the exchanger's last answer (bot.observability).
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def platform_info(self) -> PlatformInfo:
@@ -83,6 +87,7 @@ def dependencies(services: Services) -> dict[str, Any]:
         "field_memory": services.field_memory,
         "ordering": services.ordering,
         "link_signing_key": services.link_signing_key,
+        "metrics": services.metrics,
     }
 
 
@@ -116,6 +121,8 @@ async def open_services(
             REDACTOR.add(secret.get_secret_value())
     async with AsyncExitStack() as stack:
         i18n = build_i18n(settings.default_language)
+        if str(settings.database_path) != MEMORY:
+            stack.callback(WriterLock.acquire(settings.database_path).release)
         db = await Database.open(settings.database_path)
         stack.push_async_callback(db.close)
         secret = _secret(settings)
@@ -123,7 +130,10 @@ async def open_services(
         await verify_secret(db, box)
         await seal_legacy(db, box)
 
-        platform = await open_platform(settings.platform_config(sandbox_step_seconds), stack)
+        metrics = Metrics()
+        platform_config = settings.platform_config(sandbox_step_seconds)
+        platform_config = replace(platform_config, observer=metrics.exchanger(platform_config.name))
+        platform = await open_platform(platform_config, stack)
         chat_settings = ChatSettingsRepository(db)
         orders = OrderRepository(db, box)
         await orders.restore_phases(platform.info.name, platform.status_of)
@@ -148,6 +158,8 @@ async def open_services(
                 field_memory,
                 settings.public_url,
                 _derive(secret, b"exchanger-bot callback tokens v1"),
+                metrics=metrics,
             ),
             link_signing_key=_derive(secret, b"exchanger-bot link signing v1"),
+            metrics=metrics,
         )

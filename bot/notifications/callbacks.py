@@ -4,7 +4,12 @@ For platforms with ``Capability.PUSH_CALLBACK``: the exchange POSTs to a per-ord
 status change, unsigned and never retried. So each order gets its own unguessable token in its URL;
 a request with an unknown token gets a 404 with an empty body, and a known one is only a hint: the
 answer is 200 at once and the order is re-read in the background (whatever was posted is not
-trusted), one read at a time per order, then recorded through :class:`OrderStatusService`.
+trusted), then recorded through :class:`OrderStatusService`.
+
+Whoever holds an order's URL can post to it as often as they like, so callbacks are coalesced: at
+most one read per order every ``min_interval`` seconds. A callback within that time of the last read
+asks for one more read when the time is up (it may announce a change the last read did not see yet);
+any number of them meanwhile still cost that one read.
 
 The token is ``OrderPlacer.push_token(key)`` (an HMAC of the order's idempotency key: the same for
 every attempt), sent as ``bot.exchange.ordering.callback_url_for(PUBLIC_URL, token)`` when the order is
@@ -21,6 +26,7 @@ from aiohttp import web
 
 from bot.domain.errors import ExchangerError
 from bot.exchange.ordering import CALLBACK_PATH
+from bot.notifications.clock import Clock, SystemClock
 from bot.notifications.statuses import OrderStatusService
 
 if TYPE_CHECKING:
@@ -29,14 +35,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _MAX_TOKEN_LENGTH = 128
+MIN_READ_INTERVAL = 5.0
+_REMEMBERED = 10_000  # orders whose last read time is kept
 
 
 class OrderCallbacks:
-    def __init__(self, services: Services, statuses: OrderStatusService) -> None:
+    def __init__(
+        self,
+        services: Services,
+        statuses: OrderStatusService,
+        *,
+        min_interval: float = MIN_READ_INTERVAL,
+        clock: Clock | None = None,
+    ) -> None:
         self.services = services
         self.statuses = statuses
+        self.min_interval = min_interval
+        self.clock = clock or SystemClock()
         self._running: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
+        self._last_read: dict[int, float] = {}  # order → when its last callback read started
 
     async def handle(self, request: web.Request) -> web.Response:
         token = request.match_info.get("token", "")
@@ -50,7 +68,8 @@ class OrderCallbacks:
         return web.Response(status=200)
 
     def schedule(self, local_id: int) -> None:
-        """Re-read the order soon; a callback arriving during a read asks for one more read after it."""
+        """Re-read the order soon: at once, or ``min_interval`` after its last read; a callback arriving
+        while one is waiting or under way asks for one more read after it."""
         current = self._running.get(local_id)
         if current is not None and not current.done():
             self._again.add(local_id)
@@ -66,7 +85,11 @@ class OrderCallbacks:
 
     async def _refresh(self, local_id: int) -> None:
         while True:
+            last = self._last_read.get(local_id)
+            if last is not None and (wait := last + self.min_interval - self.clock.monotonic()) > 0:
+                await self.clock.sleep(wait)
             self._again.discard(local_id)
+            self._remember_read(local_id)
             try:
                 await self.statuses.refresh(local_id)
             except ExchangerError as exc:
@@ -77,6 +100,12 @@ class OrderCallbacks:
                 log.exception("order %s: handling a status callback failed", local_id)
             if local_id not in self._again:
                 return
+
+    def _remember_read(self, local_id: int) -> None:
+        self._last_read.pop(local_id, None)
+        self._last_read[local_id] = self.clock.monotonic()
+        if len(self._last_read) > _REMEMBERED:  # the oldest first: long past their interval
+            del self._last_read[next(iter(self._last_read))]
 
     async def wait_idle(self) -> None:
         """Until every re-read scheduled so far has finished (tests)."""

@@ -10,6 +10,10 @@ from typing import Any
 from bot.storage.database import Database
 
 SENT_RETENTION_SECONDS = 7 * 24 * 3600
+# An operator's broadcast (bot/admin/broadcast.py): its rows go after every other kind, so order news is
+# not held up behind a broadcast to many chats, and its sent rows are kept (they are its progress) until
+# the broadcast itself is forgotten.
+BROADCAST_KIND = "broadcast"
 
 
 @dataclass(frozen=True)
@@ -35,15 +39,17 @@ class OutboxRepository:
 
     async def heads(self, limit: int) -> list[OutboxItem]:
         """The oldest unsent notification of each chat, oldest first: a chat's messages go out in order,
-        and one chat's backlog does not hold up the others."""
+        and one chat's backlog does not hold up the others. Broadcast rows come after every other kind,
+        in a chat and across chats."""
         rows = await self.db.fetchall(
             """
             SELECT * FROM outbox WHERE id IN (
-                SELECT MIN(id) FROM outbox WHERE sent_at IS NULL GROUP BY chat_id
+                SELECT COALESCE(MIN(CASE WHEN kind IS NOT :bulk THEN id END), MIN(id))
+                FROM outbox WHERE sent_at IS NULL GROUP BY chat_id
             )
-            ORDER BY id LIMIT ?
+            ORDER BY kind IS :bulk, id LIMIT :limit
             """,
-            (limit,),
+            {"bulk": BROADCAST_KIND, "limit": limit},
         )
         return [
             OutboxItem(
@@ -85,6 +91,8 @@ class OutboxRepository:
         return await self.db.execute("DELETE FROM outbox WHERE chat_id = ? AND sent_at IS NULL", (chat_id,))
 
     async def prune_sent(self, older_than: int = SENT_RETENTION_SECONDS) -> int:
+        """Delete sent rows older than ``older_than`` seconds, except broadcasts' (see BROADCAST_KIND)."""
         return await self.db.execute(
-            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", (self.db.now() - older_than,)
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? AND kind IS NOT ?",
+            (self.db.now() - older_than, BROADCAST_KIND),
         )

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.notifications.adoption import adopt_and_announce
 from bot.notifications.statuses import OrderStatusService
 from bot.platforms.base import PushEvent, WebhookReceiver
 
@@ -94,9 +95,8 @@ class PushInbox:
             reserved = await orders.get_by_key(self.name, seen.idempotency_key)
             young = reserved is not None and reserved.created_at > self.services.db.now() - self.adopt_after
             if reserved is not None and reserved.order_id is None and not young:
-                local_id = await self.services.ordering.adopt(seen.idempotency_key, seen.order)
+                await adopt_and_announce(self.services, self.statuses, seen.idempotency_key, seen.order)
                 log.info("order %s: found by a push after a lost answer", seen.order_id)
-                await self.statuses.record(local_id, seen.status)
                 return
         if stored is None:
             log.info("push for order %s, which is not the bot's: ignored", seen.order_id)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
@@ -58,6 +58,41 @@ class Notifications:
     callbacks: OrderCallbacks
     outbox: OutboxRepository
     pushes: PushInbox
+    # "tracker", "sender", "watcher" while notifications_running runs them.
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    def running(self, part: str) -> bool:
+        task = self.tasks.get(part)
+        return task is not None and not task.done()
+
+    def request_stop(self) -> None:
+        """Ask the tracker and the sender to return after the step under way; stop the watcher now."""
+        self.tracker.stop()
+        self.sender.stop()
+        if "watcher" in self.tasks:
+            self.tasks["watcher"].cancel()
+
+    async def wait_stopped(self) -> None:
+        """Until the tasks have returned (after :meth:`request_stop`)."""
+        if self.tasks:
+            await asyncio.wait(self.tasks.values())
+
+    async def stop(self, wait: float) -> None:
+        """:meth:`request_stop`, wait up to ``wait`` seconds, cancel what still runs. Stopping twice
+        is harmless (the second returns at once)."""
+        try:
+            await self.callbacks.aclose()
+        finally:  # whatever aclose raised, no task may outlive the database
+            self.request_stop()
+            tasks = self.tasks
+            if tasks:
+                _, late = await asyncio.wait(tasks.values(), timeout=wait)
+                for task in late:
+                    log.warning("%s did not stop within %g s; cancelled", task.get_name(), wait)
+                    task.cancel()
+                for task in tasks.values():
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def notify(self, chat_id: int, kind: str, payload: dict[str, Any]) -> int:
         """Queue any notification (a kind with a renderer, see ``messages.py``); returns its outbox id."""
@@ -103,25 +138,29 @@ def build_notifications(
 
 @asynccontextmanager
 async def notifications_running(
-    services: Services, bot: Bot, config: NotificationConfig | None = None, clock: Clock | None = None
+    services: Services,
+    bot: Bot,
+    config: NotificationConfig | None = None,
+    clock: Clock | None = None,
+    *,
+    stop_timeout: float = 10.0,
 ) -> AsyncIterator[Notifications]:
     """Run the status tracker, the sender and the partner news watcher in the background until the
-    block ends. Give ``notifications`` to ``bot.app.web.start_web_server`` so pushes reach this machinery."""
+    block ends. Give ``notifications`` to ``bot.app.web.start_web_server`` so pushes reach this machinery.
+
+    On the way out the tracker and the sender finish the step under way (a poll cycle; a message being
+    sent and recorded as sent) and return; what is still running after ``stop_timeout`` seconds is
+    cancelled. Either way the outbox keeps what was not sent, for the next start."""
     notifications = build_notifications(services, bot, config, clock)
     watcher = PartnerWatcher(services, wake=notifications.sender.wake)
     notifications.pushes.on("payout_paid", watcher.on_push)
-    tasks = [
-        asyncio.create_task(notifications.tracker.run(), name="status-tracker"),
-        asyncio.create_task(notifications.sender.run(), name="notification-sender"),
+    notifications.tasks.update(
+        tracker=asyncio.create_task(notifications.tracker.run(), name="status-tracker"),
+        sender=asyncio.create_task(notifications.sender.run(), name="notification-sender"),
         # Returns at once on platforms without partner news.
-        asyncio.create_task(watcher.run(), name="partner-watcher"),
-    ]
+        watcher=asyncio.create_task(watcher.run(), name="partner-watcher"),
+    )
     try:
         yield notifications
     finally:
-        await notifications.callbacks.aclose()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await notifications.stop(stop_timeout)

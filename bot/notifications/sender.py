@@ -5,6 +5,7 @@ Loop: take the oldest unsent notification of each chat, send the one that may go
 until something new is queued. Outcomes:
 
 - sent: ``sent_at`` is set;
+- nothing to send any more (its renderer gives None: a stopped broadcast, say): deleted, "skipped";
 - ``TelegramRetryAfter``: every sending pauses for ``retry_after`` (flood control is per bot), then
   the same notification is tried again;
 - ``TelegramForbiddenError`` (the user blocked the bot): the chat is marked inactive and its pending
@@ -89,14 +90,20 @@ class NotificationSender:
         self.deliveries: deque[Delivery] = deque(maxlen=1000)  # recent sends, for logs and tests
         self._not_before: dict[int, float] = {}  # outbox id -> monotonic time of its next attempt
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than after ``idle_recheck``."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Return from :meth:`run` once the notification being sent (if any) is sent and recorded."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
         pruned_at: float | None = None
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 if pruned_at is None or self.clock.monotonic() - pruned_at > PRUNE_EVERY:
@@ -126,7 +133,7 @@ class NotificationSender:
     async def send_due(self) -> float | None:
         """Send every notification that may go now, pacing with the clock's sleep; return the seconds
         until the next one may go, or None when the outbox is empty."""
-        while True:
+        while not self._stopping:
             heads = await self.outbox.heads(self.batch)
             if not heads:
                 return None
@@ -138,6 +145,7 @@ class NotificationSender:
             if ready_at > now:
                 return ready_at - now
             await self._deliver(item)
+        return None
 
     async def drain(self, max_rounds: int = 10_000) -> None:
         """Send until the outbox is empty, sleeping on the clock in between (for tests and benchmarks)."""
@@ -164,14 +172,16 @@ class NotificationSender:
         if locale not in i18n.available_locales:
             locale = i18n.default_locale
         try:
-            rendered = await renderer(self.context, item, locale)
+            # The chat's language for anything the renderer formats without naming it (amounts too).
+            with i18n.context(), i18n.use_locale(locale):
+                rendered = await renderer(self.context, item, locale)
         except Exception:
             log.exception("notification %s (%s): rendering failed", item.id, item.kind)
             await self._retry_later(item)
             return
-        if rendered is None:
-            log.warning("notification %s (%s): nothing to send; dropped", item.id, item.kind)
-            await self._drop(item)
+        if rendered is None:  # nothing to send any more (a stopped broadcast, say): not a failure
+            log.info("notification %s (%s): nothing to send; skipped", item.id, item.kind)
+            await self._drop(item, outcome="skipped")
             return
 
         now = self.clock.monotonic()
@@ -181,8 +191,10 @@ class NotificationSender:
         except TelegramRetryAfter as exc:
             log.warning("Telegram flood control: pausing notifications for %s s", exc.retry_after)
             self.pacer.pause(now + exc.retry_after)
+            self.services.metrics.notification("retried")
             await self.outbox.record_failure(item.id, None)
         except TelegramForbiddenError:
+            self.services.metrics.notification("failed")
             await chat_settings.mark_inactive(item.chat_id)
             dropped = await self.outbox.drop_chat(item.chat_id)
             log.info("chat %s blocked the bot: inactive, %d notification(s) dropped", item.chat_id, dropped)
@@ -194,6 +206,7 @@ class NotificationSender:
             await self._retry_later(item, unexpected=not _is_transient(exc))
         else:
             self._not_before.pop(item.id, None)
+            self.services.metrics.notification("sent")
             await self.outbox.mark_sent(item.id)
             self.deliveries.append(Delivery(now, item.chat_id, item.id, item.kind))
 
@@ -203,10 +216,12 @@ class NotificationSender:
             await self._drop(item)
             return
         delay = min(self.retry_max, self.retry_base * 2 ** min(item.attempts, 30))
+        self.services.metrics.notification("retried")
         self._not_before[item.id] = self.clock.monotonic() + delay
         await self.outbox.record_failure(item.id, self.services.db.now() + math.ceil(delay))
 
-    async def _drop(self, item: OutboxItem) -> None:
+    async def _drop(self, item: OutboxItem, *, outcome: str = "failed") -> None:
+        self.services.metrics.notification(outcome)
         self._not_before.pop(item.id, None)
         await self.outbox.drop(item.id)
 

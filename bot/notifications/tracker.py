@@ -16,12 +16,15 @@ when orders are open and the poll interval has passed. The interval doubles afte
 change, up to ``max_interval``, and drops back when something changes or a new order appears.
 Orders in a final status are no longer open, so they cost nothing.
 
-Reservations whose create never got a clear answer (and whose customer never came back) are settled
-here too: an order carrying such a key in the feed is attached and announced, and at most one
+Reservations whose create never got a clear answer are followed here until the exchange can no
+longer commit them (``Placement.commit_horizon_seconds``), whatever the customer did meanwhile (a new
+``/exchange``, ``/cancel``, a restart of the bot): an order carrying such a key in the feed is adopted
+(:mod:`.adoption`: attached, and the customer told it was created after all), and at most one
 reservation older than ``settle_after`` seconds per cycle is looked up through the platform's
-placement: attached when found, forgotten when the exchange has no such order. A reservation younger
-than ``adopt_after`` seconds is left alone: its create call may still be under way, and the customer
-is about to see the order card (announcing it too would say the same thing twice).
+placement: adopted when found; when not, looked up again ``settle_after`` later, and forgotten only
+by a lookup made after the horizon. A reservation younger than ``adopt_after`` seconds is left
+alone: its create call may still be under way, and the customer is about to see the order card
+(announcing it too would say the same thing twice).
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from typing import TYPE_CHECKING
 from bot.domain.errors import ExchangerError, OrderNotFound
 from bot.domain.models import OrderObservation, OrderRef
 from bot.exchange.ordering import ref_of
+from bot.notifications.adoption import adopt_and_announce
 from bot.notifications.clock import Clock, SystemClock
 from bot.notifications.statuses import OrderStatusService
+from bot.platforms.base import OrderUnreachable
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services
@@ -74,11 +79,16 @@ class StatusTracker:
         self.interval = min_interval
         self.last_changes = 0  # status changes recorded by the last poll_once
         self.last_calls = 0
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Return from :meth:`run` once the cycle under way (if any) is done."""
+        self._stopping.set()
 
     async def run(self) -> None:
         known: set[int] = set()
         next_poll = 0.0
-        while True:
+        while not self._stopping.is_set():
             try:
                 open_ids = {o.id for o in await self.services.orders.open_orders(self.name)}
                 if open_ids - known:
@@ -93,6 +103,7 @@ class StatusTracker:
                     else:
                         self.interval = min(self.interval * 2, self.max_interval)
                     next_poll = self.clock.monotonic() + self.interval
+                self.services.metrics.tracker_cycle_done()  # bot_tracker_lag_seconds
             except asyncio.CancelledError:
                 raise
             except ExchangerError as exc:
@@ -103,7 +114,18 @@ class StatusTracker:
                 log.exception("status poll failed")
                 self.interval = min(self.interval * 2, self.max_interval)
                 next_poll = self.clock.monotonic() + self.interval
-            await self.clock.sleep(self.min_interval)
+            await self._pause(self.min_interval)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep on the clock, or less when :meth:`stop` is called."""
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        timer = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            await asyncio.wait({stopped, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (stopped, timer):
+                task.cancel()
+            await asyncio.gather(stopped, timer, return_exceptions=True)
 
     async def poll_once(self) -> int:
         """One cycle; returns how many exchange calls it made (0 when no order is open)."""
@@ -119,9 +141,13 @@ class StatusTracker:
             adoptable = {k: o for k, o in pending.items() if o.created_at <= now - self.adopt_after}
             await self._follow_feed(open_orders, pending, adoptable)
 
-        stale = [o for o in pending.values() if o.created_at <= now - self.settle_after]
-        if stale:
-            await self._settle(stale[0])
+        due = [
+            o
+            for o in pending.values()
+            if o.created_at <= now - self.settle_after and (o.next_check_at or 0) <= now
+        ]
+        if due:
+            await self._settle(min(due, key=lambda o: (o.next_check_at or 0, o.id)), now)
         for stored in await orders.due_for_check(self.name, now, self.check_after, self.checks_per_cycle):
             await self._check(stored)
             await orders.schedule_check(stored.id, now, now + self.check_after)
@@ -182,23 +208,31 @@ class StatusTracker:
         if order is None:
             self.last_calls += 1
             order = await self.platform.customer().read_order(OrderRef(id=seen.order_id))
-        local_id = await self.services.ordering.adopt(key, order)
-        log.info("order %s: found by its key after a lost answer", order.id)
-        if await self.statuses.record(local_id, order.status):
+        if await adopt_and_announce(self.services, self.statuses, key, order) is not None:
+            log.info("order %s: found by its key after a lost answer", order.id)
             self.last_changes += 1
 
-    async def _settle(self, reservation: StoredOrder) -> None:
+    async def _settle(self, reservation: StoredOrder, now: int) -> None:
         placement = self.platform.placement
         assert placement is not None
-        self.last_calls += 1
+        ordering = self.services.ordering
         key = reservation.idempotency_key
-        order = await placement.find(key, reserved_at=reservation.created_at)
-        if order is None:
-            await self.services.orders.forget_reservation(self.name, key)
-            log.info("reservation %s: the exchange has no such order; dropped", reservation.id)
+        # Due again later whatever this lookup gives (a failure included), and once past the horizon.
+        horizon = reservation.created_at + placement.commit_horizon_seconds
+        again = now + self.settle_after if now >= horizon else min(now + self.settle_after, horizon)
+        await self.services.orders.schedule_check(reservation.id, now, max(again, now + 1))
+        self.last_calls += 1
+        try:
+            order = await ordering.find(reservation)
+        except OrderUnreachable as exc:
+            if await adopt_and_announce(self.services, self.statuses, key, exc.order, unreachable=True):
+                self.last_changes += 1
             return
-        local_id = await self.services.ordering.adopt(key, order)
-        if await self.statuses.record(local_id, order.status):
+        if order is None:
+            if await ordering.forget_if_past_horizon(reservation):
+                log.info("reservation %s: the exchange has no such order; dropped", reservation.id)
+            return
+        if await adopt_and_announce(self.services, self.statuses, key, order) is not None:
             self.last_changes += 1
 
     async def _check(self, stored: StoredOrder) -> bool:

@@ -103,7 +103,13 @@ class Placement(Protocol):
 
     The core stores the key (and ``prepare``'s bytes, encrypted) before ``place`` is first called,
     calls ``place`` again with the same values on every retry, and attaches the order it returns.
+
+    A create without a clear answer may still be committed by the exchange long after the request
+    timed out: such a reservation is kept, and looked up again, until ``commit_horizon_seconds`` after
+    it was made; only a lookup made after that may drop it for good.
     """
+
+    commit_horizon_seconds: int
 
     def new_key(self) -> str: ...
 
@@ -112,16 +118,27 @@ class Placement(Protocol):
         ...
 
     async def place(
-        self, request: OrderRequest, key: str, prepared: bytes | None, *, reserved_at: int, retry: bool
+        self,
+        request: OrderRequest,
+        key: str,
+        prepared: bytes | None,
+        *,
+        reserved_at: int,
+        retry: bool,
+        lang: str | None = None,
     ) -> Order:
         """Create the order, or return the one an earlier attempt created. ``reserved_at``: our clock
-        when the key was stored; ``retry``: an earlier attempt may have reached the exchange.
+        when the key was stored; ``retry``: an earlier attempt may have reached the exchange; ``lang``:
+        the chat's language, for the texts the answer carries (instructions, titles) where the
+        platform words them per language.
         Raises :class:`PlacementUncertain`, or the exchange's refusal (then no order exists)."""
         ...
 
-    async def find(self, key: str, *, reserved_at: int) -> Order | None:
-        """The order created under ``key``; None when the exchange certainly has none. Raises
-        ``ExchangerError`` when that can't be told now."""
+    async def find(self, key: str, *, reserved_at: int, prepared: bytes | None = None) -> Order | None:
+        """The order created under ``key``; None when the exchange has none (yet: see
+        ``commit_horizon_seconds``). ``prepared``: the bytes stored at the reservation. Raises
+        :class:`OrderUnreachable` (it exists but can't be followed) or ``ExchangerError`` when that
+        can't be told now."""
         ...
 
 

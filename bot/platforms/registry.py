@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 if TYPE_CHECKING:
     from bot.domain.capabilities import PlatformInfo
+    from bot.observability.exchanger import ExchangerObserver
     from bot.platforms.base import Platform
 
 __all__ = [
@@ -65,6 +66,8 @@ class PlatformConfig:
     webhook_secret: SecretStr | None = None
     public_url: str | None = None
     sandbox_step_seconds: float | None = 10.0
+    # Where the adapter reports its HTTP calls and errors (bot.observability); None: nowhere.
+    observer: ExchangerObserver | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         return f"PlatformConfig({self.name!r}, site_url={self.site_url!r})"

@@ -18,6 +18,7 @@ class ChatSettingsRepository:
         # Every update asks for the chat's language: keep the answers (write-through, one process).
         self._languages: OrderedDict[int, str | None] = OrderedDict()
         self._inactive: set[int] | None = None  # chats that blocked the bot; loaded on first use
+        self._known: set[int] = set()  # chats remember_chat has written this process
 
     async def get_language(self, chat_id: int) -> str | None:
         if chat_id in self._languages:
@@ -76,6 +77,21 @@ class ChatSettingsRepository:
             (platform, str(partner), start or 0, _FAR_FUTURE if end is None else end),
         )
         return [(row["campaign"], int(row["customers"])) for row in rows]
+
+    async def remember_chat(self, chat_id: int) -> None:
+        """The chat has talked to the bot (an /admin broadcast reaches it): a row with no settings.
+        Written once per chat and process."""
+        if chat_id in self._known:
+            return
+        now = self.db.now()
+        await self.db.execute(
+            "INSERT INTO chat_settings (chat_id, created_at, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (chat_id) DO NOTHING",
+            (chat_id, now, now),
+        )
+        self._known.add(chat_id)
+        while len(self._known) > self.LANGUAGE_CACHE_SIZE:
+            self._known.pop()
 
     async def mark_inactive(self, chat_id: int) -> None:
         """The chat cannot receive messages (the user blocked the bot)."""

@@ -260,10 +260,14 @@ _V3 = (
     "CREATE INDEX ix_push_events_received ON push_events (received_at)",
 )
 
+# The payment details an order asked for (encrypted), shown after the exchange stops showing them.
+_V4 = ("ALTER TABLE orders ADD COLUMN payment_ciphertext TEXT",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: meta, fsm_state, chat_settings, partner_keys, bids, outbox", _V1),
     Migration(2, "order amounts and tracking, field memory, payout requests", _V2),
     Migration(3, "platforms: orders, partner credentials, attributions and pushes per platform", _V3),
+    Migration(4, "orders: the payment details each order asked for", _V4),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

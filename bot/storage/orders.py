@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from bot.domain.models import FINAL_PHASES, OrderPhase, OrderStatus
-from bot.storage.crypto import SecretBox
+from bot.domain.models import FINAL_PHASES, OrderPhase, OrderStatus, PaymentDetails
+from bot.storage.crypto import DecryptionError, SecretBox
 from bot.storage.database import Database
 
 _FINAL = tuple(sorted(phase.value for phase in FINAL_PHASES))
@@ -86,6 +86,8 @@ class StoredOrder:
 
 
 _COLUMNS = tuple(name for name in StoredOrder.__dataclass_fields__ if name != "secret")
+# What is kept of an order's payment details: what was to be sent, and where.
+PAYMENT_KEPT_FIELDS = frozenset({"amount", "currency_code", "network", "address", "tag"})
 
 
 class OrderRepository:
@@ -163,23 +165,27 @@ class OrderRepository:
         get_amount: str | None = None,
         give_currency_code: str | None = None,
         get_currency_code: str | None = None,
-    ) -> None:
+        if_pending: bool = False,
+    ) -> bool:
         """Fill in the exchange's order. Amounts are exact decimal strings. The status it was created
         with counts as already notified (None: unknown, so the next one recorded is told).
+        ``if_pending``: only while no order is attached yet (an order found after the fact: whoever
+        attaches it first announces it); returns whether this call attached it.
         Raises :class:`OrderNotStored` when ``key`` was never reserved."""
         now = self.db.now()
         sealed = None
         if secret is not None:
             sealed = self.box.encrypt(secret.get_secret_value(), aad=self._aad("secret", platform, key))
         code = status.code if status is not None else None
+        only_pending = " AND order_id IS NULL" if if_pending else ""
         changed = await self.db.execute(
-            """
+            f"""
             UPDATE orders SET order_id = ?, number = ?, secret_ciphertext = COALESCE(?, secret_ciphertext),
                 status_code = ?, status_phase = ?, status_title = ?, status_rank = ?,
                 notified_status = ?, push_token = COALESCE(?, push_token),
                 give_amount = ?, get_amount = ?, give_currency_code = ?, get_currency_code = ?,
                 updated_at = ?, status_changed_at = ?
-            WHERE platform = ? AND idempotency_key = ?
+            WHERE platform = ? AND idempotency_key = ?{only_pending}
             """,
             (
                 str(order_id),
@@ -202,7 +208,10 @@ class OrderRepository:
             ),
         )
         if not changed:
+            if if_pending and await self.get_by_key(platform, key) is not None:
+                return False
             raise OrderNotStored(f"no order reserved under key {key!r}")
+        return True
 
     # -- lookups -----------------------------------------------------------------------------------
 
@@ -312,8 +321,45 @@ class OrderRepository:
             f"SELECT * FROM orders WHERE platform = ? AND {_OPEN} ORDER BY id", (platform, *_FINAL)
         )
 
+    async def count_open(self, platform: str) -> int:
+        """How many orders :meth:`open_orders` would return."""
+        return int(
+            await self.db.fetchval(
+                f"SELECT COUNT(*) FROM orders WHERE platform = ? AND {_OPEN}", (platform, *_FINAL)
+            )
+        )
+
     async def mark_unreachable(self, local_id: int) -> None:
         await self.db.execute("UPDATE orders SET unreachable = 1 WHERE id = ?", (local_id,))
+
+    async def remember_payment(self, local_id: int, payment: PaymentDetails | None) -> None:
+        """Keep what the order asks to be sent and where (encrypted, bound to its row): exchanges stop
+        showing it once the customer says they paid. None forgets it (the order is done)."""
+        row = await self.db.fetchone(
+            "SELECT platform, idempotency_key FROM orders WHERE id = ?", (local_id,)
+        )
+        if row is None:
+            return
+        sealed = None
+        if payment is not None:
+            kept = payment.model_dump_json(include=set(PAYMENT_KEPT_FIELDS))
+            sealed = self.box.encrypt(kept, aad=self._aad("payment", row["platform"], row["idempotency_key"]))
+        await self.db.execute("UPDATE orders SET payment_ciphertext = ? WHERE id = ?", (sealed, local_id))
+
+    async def kept_payment(self, local_id: int) -> PaymentDetails | None:
+        """The payment details kept by :meth:`remember_payment`; None when none are (or no longer read)."""
+        row = await self.db.fetchone(
+            "SELECT platform, idempotency_key, payment_ciphertext FROM orders WHERE id = ?", (local_id,)
+        )
+        if row is None or row["payment_ciphertext"] is None:
+            return None
+        try:
+            kept = self.box.decrypt(
+                row["payment_ciphertext"], aad=self._aad("payment", row["platform"], row["idempotency_key"])
+            )
+            return PaymentDetails.model_validate_json(kept)
+        except (DecryptionError, ValueError):  # a changed SECRET_KEY, or a shape no longer read
+            return None
 
     async def mark_notified(self, local_id: int, code: str) -> None:
         """The chat has been told about (or has seen) status ``code``."""

@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.domain import errors
+from bot.observability import Metrics
 from bot.platforms.iexexchanger.adapter import IexPlatform
 from bot.platforms.iexexchanger.client import IexClient
 from bot.platforms.iexexchanger.errors import QuotaExhausted
@@ -216,3 +218,27 @@ async def test_summary_and_statistics_are_cached_briefly(sb: IexSandbox) -> None
     finally:
         await adapter.aclose()
     assert len(sb.calls(SUMMARY)) == 2 and len(sb.calls("/private/partner/statistics")) == 1
+
+
+def method_labels(metrics: Metrics, family: str) -> set[str]:
+    return {
+        sample.labels["method"]
+        for metric in text_string_to_metric_families(metrics.render().decode())
+        if metric.name == family
+        for sample in metric.samples
+        if sample.name == family + "_total"
+    }
+
+
+async def test_an_error_is_counted_under_its_requests_method_label(sb: IexSandbox) -> None:
+    metrics = Metrics()
+    sb.faults.next(SUMMARY, "http429", seconds=40)
+    adapter = await adapter_on(sb, max_rate_wait=1.0, observer=metrics.exchanger("iexexchanger"))
+    try:
+        with pytest.raises(errors.RateLimited):
+            await cabinet_for(adapter, "full").summary()
+    finally:
+        await adapter.aclose()
+    requests = method_labels(metrics, "bot_exchanger_requests")
+    assert requests == {"GET /private/partner"}
+    assert method_labels(metrics, "bot_exchanger_errors") == requests

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -72,8 +73,8 @@ def bounds(days_back: int) -> tuple[int, int]:
 
 
 def shown(text: str) -> str:
-    """Numbers as the bot groups them (narrow no-break spaces) made plain."""
-    return text.replace("\u202f", "").replace("\u00a0", " ")
+    """Numbers as the bot groups them in English (``1,000.50``) made plain."""
+    return re.sub(r"(?<=\d),(?=\d{3})", "", text).replace("\u00a0", " ")
 
 
 async def test_partner_screen_matches_the_sandbox(partner: BotClient, sb: LaraSandbox) -> None:

@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 from decimal import Decimal
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from bot.domain import errors
@@ -26,6 +27,7 @@ from bot.domain.models import (
     OrderRef,
     OrderRequest,
 )
+from bot.observability import Metrics, deadline
 from bot.platforms.base import OrderUnreachable, PlacementUncertain
 from bot.platforms.registry import PlatformConfig, PlatformConfigError, open_platform
 from bot.platforms.zerotrace import check_config
@@ -176,7 +178,11 @@ async def test_lost_answer_gives_an_unreachable_order_once(zt: ZeroTracePlatform
     # After a restart nothing knows the token either; find reports no usable order.
     fresh = ZeroTracePlacement(zt.client)
     assert await fresh.find(key, reserved_at=int(time.time())) is None
-    assert await zt.placement.find(key, reserved_at=int(time.time())) is None
+    # Replaying the stored bytes shows the order exists, but can't be followed: never "no order".
+    with pytest.raises(OrderUnreachable):
+        await zt.placement.find(key, reserved_at=int(time.time()))
+    with pytest.raises(OrderUnreachable):
+        await fresh.find(key, reserved_at=int(time.time()), prepared=prepared)
     assert len(sb.orders) == 1
 
 
@@ -202,6 +208,51 @@ async def test_a_failing_exchange_leaves_the_placement_uncertain(zt: ZeroTracePl
     sb.faults.next("create", "maintenance", times=2)
     with pytest.raises(PlacementUncertain):
         await place(zt)
+
+
+async def test_an_error_is_counted_under_its_requests_method_label() -> None:
+    metrics = Metrics()
+    async with AsyncExitStack() as stack:
+        config = PlatformConfig(
+            name="0trace", site_url=None, sandbox_step_seconds=None, observer=metrics.exchanger("0trace")
+        )
+        platform = await open_platform(config, stack)
+        assert isinstance(platform, ZeroTracePlatform)
+        platform.client.retry_delay = 0.01
+        await platform.customer().direction(PAIR)
+        sb_of(platform).faults.next("price", "maintenance", times=3)
+        with pytest.raises(errors.ExchangerError):
+            await platform.customer().quote(PAIR, Decimal(100), AmountSide.GIVE, {})
+
+    def methods(family: str) -> set[str]:
+        text = metrics.render().decode()
+        return {
+            sample.labels["method"]
+            for metric in text_string_to_metric_families(text)
+            if metric.name == family
+            for sample in metric.samples
+            if sample.name == family + "_total"
+        }
+
+    errors_by_method = methods("bot_exchanger_errors")
+    assert errors_by_method == {"POST /v1/price"} and errors_by_method <= methods("bot_exchanger_requests")
+
+
+async def test_create_retries_stop_at_the_updates_deadline(zt: ZeroTracePlatform) -> None:
+    sb = sb_of(zt)
+    sb.faults.next("create", "drop")  # processed, the answer lost: whether it exists is unknown
+    with deadline.within(0.2), pytest.raises(PlacementUncertain) as info:  # no time for a second try
+        await place(zt)
+    assert "stopped at the update's deadline after 1 attempt" in str(info.value)
+    assert sb.requests["create"] == 1
+
+
+async def test_a_create_retry_after_past_the_deadline_is_not_waited_for(zt: ZeroTracePlatform) -> None:
+    sb = sb_of(zt)
+    sb.faults.next("create", "ratelimit", seconds=3)  # not processed: a clear refusal
+    with deadline.within(1.0), pytest.raises(errors.RateLimited):
+        await place(zt)
+    assert sb.requests["create"] == 1 and not sb.orders
 
 
 async def test_same_key_with_other_bytes_is_a_conflict(zt: ZeroTracePlatform) -> None:

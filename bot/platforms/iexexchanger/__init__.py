@@ -78,6 +78,6 @@ async def open_platform(config: PlatformConfig, stack: AsyncExitStack) -> IexPla
             log.info("sandbox demo key: %s", line)
     else:
         url = config.site_url
-    client = IexClient(url)
+    client = IexClient(url, observer=config.observer)
     stack.push_async_callback(client.aclose)
     return IexPlatform(client, sandbox=sandbox)

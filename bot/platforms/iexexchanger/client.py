@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from bot.domain.errors import UnexpectedResponse
+from bot.observability.exchanger import ExchangerObserver
 from bot.platforms.iexexchanger import wire
 from bot.platforms.iexexchanger.envelope import Envelope
 from bot.platforms.iexexchanger.models import ApiKeyInfo, scopes_of
@@ -45,6 +46,7 @@ class IexClient:
         page_mode: PageMode = PageMode.CURSOR,
         wall: Callable[[], float] = time.time,
         gate: RateGate | None = None,
+        observer: ExchangerObserver | None = None,
     ) -> None:
         self._conn = Connection(
             site_url,
@@ -55,6 +57,7 @@ class IexClient:
             max_rate_wait=max_rate_wait,
             wall=wall,
             gate=gate,
+            observer=observer,
         )
         self._credentials = credentials
         self.page_mode = page_mode

@@ -36,6 +36,8 @@ from bot.domain.errors import (
     TransportError,
     UnexpectedResponse,
 )
+from bot.observability import deadline
+from bot.observability.exchanger import ExchangerObserver, observed_transport, stable_path
 from bot.platforms.iexexchanger import signing, wire
 from bot.platforms.iexexchanger.envelope import Envelope, decode, error_for, redact
 from bot.platforms.iexexchanger.errors import QuotaExhausted, SignatureReplay
@@ -100,6 +102,11 @@ def _check_params(params: Params) -> list[tuple[str, str]]:
     return checked
 
 
+def method_label(method: str, path: str) -> str:
+    """The metrics label of a call of ``path`` (under ``/api/v3``): ``GET /private/webhooks/{id}``."""
+    return f"{method.upper()} /{stable_path(path)}"
+
+
 class Connection:
     """The pooled HTTP client, the rate gate and the settings shared by every key's client view."""
 
@@ -114,6 +121,7 @@ class Connection:
         max_rate_wait: float = 10.0,
         wall: Callable[[], float] = time.time,
         gate: RateGate | None = None,
+        observer: ExchangerObserver | None = None,
     ) -> None:
         self.site_url = site_root(site_url)
         self.api_root = self.site_url + API_PREFIX
@@ -124,9 +132,12 @@ class Connection:
         self.wall = wall
         self.gate = gate or RateGate(max_wait=max_rate_wait, wall=wall)
         self.owns_http = http is None
+        self.observer = observer
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=30)
         self.http = http or httpx.AsyncClient(
             timeout=self.timeout,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=30),
+            limits=limits,
+            transport=observed_transport(observer, self.method_of, limits=limits, url=self.site_url),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
         )
@@ -135,6 +146,10 @@ class Connection:
     async def aclose(self) -> None:
         if self.owns_http and not self.http.is_closed:
             await self.http.aclose()
+
+    def method_of(self, request: httpx.Request) -> str:
+        """The metrics label of a request: ``GET /private/webhooks/{id}``."""
+        return method_label(request.method, request.url.path.removeprefix(self.path_prefix))
 
     # -- one request --------------------------------------------------------------------------------
 
@@ -152,6 +167,34 @@ class Connection:
     ) -> Envelope:
         """Send ``method path`` (``path`` under ``/api/v3``, e.g. ``/private/partner``) and return the
         success envelope; raise the neutral error of anything else."""
+        try:
+            return await self._request(
+                method,
+                path,
+                credentials=credentials,
+                params=params,
+                json_body=json_body,
+                scope=scope,
+                idempotency_key=idempotency_key,
+                correlation_id=correlation_id,
+            )
+        except ExchangerError as exc:
+            if self.observer is not None:
+                self.observer.failed(exc, method_label(method, path))
+            raise
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        credentials: IexCredentials | None,
+        params: Params,
+        json_body: Any,
+        scope: str | None,
+        idempotency_key: str | None,
+        correlation_id: str | None,
+    ) -> Envelope:
         method = method.upper()
         path = "/" + path.strip("/")
         label = f"{method} {path}"
@@ -193,7 +236,7 @@ class Connection:
             except RateLimited as exc:
                 wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RATE_WAIT
                 self.gate.block(key, wait)
-                if rate_retries < MAX_RATE_RETRIES and wait <= self.gate.max_wait:
+                if rate_retries < MAX_RATE_RETRIES and wait <= self.gate.max_wait and deadline.allows(wait):
                     rate_retries += 1
                     log.info("%s: 429, retrying after %.1f s", label, wait)
                     continue
@@ -211,8 +254,8 @@ class Connection:
                 retryable = _is_transient(exc) and (
                     safe or (isinstance(exc, TransportError) and not exc.may_have_been_processed)
                 )
-                if retryable and attempt <= self.retries:
-                    delay = self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+                delay = self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+                if retryable and attempt <= self.retries and deadline.allows(delay):
                     log.info(
                         "%s: %s in %.0f ms, retry %d/%d in %.2f s",
                         label, type(exc).__name__, elapsed, attempt, self.retries, delay,

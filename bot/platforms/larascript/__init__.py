@@ -53,6 +53,6 @@ async def open_platform(config: PlatformConfig, stack: AsyncExitStack) -> LaraPl
             log.info("  demo partner key %s  rid %s  (%s)", demo.key, demo.rid, demo.note)
     else:
         url = config.site_url.strip()
-    transport = Transport(url)
+    transport = Transport(url, observer=config.observer)
     stack.push_async_callback(transport.aclose)
     return LaraPlatform(PageCache(transport), sandbox=sandbox)

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from bot.domain.errors import (
     ApiError,
     CredentialsRejected,
+    ExchangerError,
     ExchangerTimeout,
     Maintenance,
     RateLimited,
@@ -29,6 +30,8 @@ from bot.domain.errors import (
     UnexpectedResponse,
     ValidationFailed,
 )
+from bot.observability import deadline
+from bot.observability.exchanger import ExchangerObserver, observed_transport, stable_path
 from bot.platforms.larascript.wire import (
     NotAnEnvelope,
     Page,
@@ -60,15 +63,25 @@ class RetryPolicy:
     timeout: float = 20.0
 
 
+def method_of(request: httpx.Request) -> str:
+    """The metrics label of a request: the partner method, or the path with ids replaced."""
+    path = request.url.path
+    return METHOD if path.rstrip("/").endswith(ENDPOINT) else stable_path(path)
+
+
 class Transport:
     """One connection pool per site; the key travels per request (each partner has their own)."""
 
-    def __init__(self, site_url: str, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, site_url: str, policy: RetryPolicy | None = None, *, observer: ExchangerObserver | None = None
+    ) -> None:
         self.site_url = site_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.calls = 0  # HTTP requests sent (tests, benchmark)
         self._blocked_until = 0.0  # monotonic time before which a 429 said not to ask again
+        self.observer = observer
         self._http = httpx.AsyncClient(
+            transport=observed_transport(observer, method_of, url=self.site_url),
             timeout=self.policy.timeout,
             follow_redirects=False,
             headers={"Accept": "application/json", "User-Agent": "exchanger-bot"},
@@ -82,6 +95,14 @@ class Transport:
 
     async def get_page(self, url: str, key: SecretStr | None) -> Page:
         """GET ``url`` (on the site: the walk checks it) and parse the page, retrying what is worth it."""
+        try:
+            return await self._get_page(url, key)
+        except ExchangerError as exc:
+            if self.observer is not None:
+                self.observer.failed(exc, METHOD)
+            raise
+
+    async def _get_page(self, url: str, key: SecretStr | None) -> Page:
         blocked = self._blocked_until - time.monotonic()
         if blocked > 0:  # the site said to wait: nothing is sent before that, for any key
             raise RateLimited("still throttled", retry_after=float(math.ceil(blocked)), method=METHOD)
@@ -92,7 +113,11 @@ class Transport:
                 return await self._once(url, key)
             except RateLimited as exc:
                 wait = exc.retry_after if exc.retry_after is not None else delay
-                if attempt == self.policy.attempts or wait > self.policy.max_retry_after:
+                if (
+                    attempt == self.policy.attempts
+                    or wait > self.policy.max_retry_after
+                    or not deadline.allows(wait)
+                ):
                     if exc.retry_after is not None:
                         self._blocked_until = time.monotonic() + min(exc.retry_after, MAX_BLOCK)
                     raise
@@ -106,6 +131,8 @@ class Transport:
                     raise
                 last = exc
             if attempt < self.policy.attempts:
+                if not deadline.allows(delay):
+                    break
                 log.info("%s: try %d failed (%s), trying again", METHOD, attempt, type(last).__name__)
                 await asyncio.sleep(delay)
                 delay *= 2

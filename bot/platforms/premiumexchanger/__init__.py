@@ -58,6 +58,6 @@ async def open_platform(config: PlatformConfig, stack: AsyncExitStack) -> Premiu
         url = config.site_url
         credentials = ApiCredentials(login=config.api_login.strip(), key=config.api_key)
         REDACTOR.add(config.api_key.get_secret_value())
-    client = PremiumExchangerClient(url, credentials)
+    client = PremiumExchangerClient(url, credentials, observer=config.observer)
     stack.push_async_callback(client.aclose)
     return PremiumExchangerPlatform(client, sandbox=sandbox)

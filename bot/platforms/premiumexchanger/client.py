@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from bot.domain.errors import UnexpectedResponse
 from bot.domain.money import format_plain
+from bot.observability.exchanger import ExchangerObserver
 from bot.platforms.premiumexchanger import wire
 from bot.platforms.premiumexchanger.models import (
     ApiCredentials,
@@ -94,8 +95,11 @@ class PremiumExchangerClient:
         retries: int = 2,
         lang: str | None = None,
         backoff: float = 0.5,
+        observer: ExchangerObserver | None = None,
     ) -> None:
-        self._conn = Connection(base_url, http=http, timeout=timeout, retries=retries, backoff=backoff)
+        self._conn = Connection(
+            base_url, http=http, timeout=timeout, retries=retries, backoff=backoff, observer=observer
+        )
         self._credentials = credentials
         self._lang = lang
         self._is_root = True

@@ -11,6 +11,13 @@ The lookup window comes from the bot's clock, but the server filters on its ``ti
 site's local time read as UTC (hours off the real moment). The window therefore starts
 ``LOOKUP_MARGIN_SECONDS`` (clock drift) plus ``UTC_OFFSET_ALLOWANCE`` (the farthest zone) before the
 reservation; a late end does not matter, the window is open-ended.
+
+A create_bid whose answer was lost may still be committed by the site well after our request timed
+out (PHP keeps running after the client has gone, until the web server's own time limit).
+``COMMIT_HORIZON_SECONDS`` bounds that; until then a lookup that finds nothing proves nothing. The
+horizon is a duration since the reservation (which is before the site can have received the call),
+so the site's shifted clock does not enter it; the open-ended window sees a bid stamped with any
+commit time.
 """
 
 from __future__ import annotations
@@ -32,8 +39,10 @@ from bot.platforms.base import PlacementUncertain
 from bot.platforms.premiumexchanger import mapping
 from bot.platforms.premiumexchanger import models as pe
 from bot.platforms.premiumexchanger.client import PremiumExchangerClient
+from bot.platforms.premiumexchanger.info import api_locale
 
 __all__ = [
+    "COMMIT_HORIZON_SECONDS",
     "LOOKUP_MARGIN_SECONDS",
     "UTC_OFFSET_ALLOWANCE",
     "PremiumExchangerPlacement",
@@ -47,6 +56,8 @@ LOOKUP_MARGIN_SECONDS = 600
 # The server's `time` runs ahead of the real moment east of UTC and behind it west of UTC (to UTC-12);
 # 14 h covers every zone.
 UTC_OFFSET_ALLOWANCE = 14 * 3600
+# How long after the reservation a create_bid may still be committed (well over PHP-FPM's usual limits).
+COMMIT_HORIZON_SECONDS = 30 * 60
 
 
 def new_api_id() -> str:
@@ -63,8 +74,11 @@ class PremiumExchangerPlacement:
     """:class:`~bot.platforms.base.Placement` on create_bid's ``api_id``. Nothing to prepare: the
     request is rebuilt from the same :class:`OrderRequest` on every attempt."""
 
-    def __init__(self, client: PremiumExchangerClient) -> None:
+    def __init__(
+        self, client: PremiumExchangerClient, *, commit_horizon: int = COMMIT_HORIZON_SECONDS
+    ) -> None:
         self._client = client
+        self.commit_horizon_seconds = commit_horizon
 
     def new_key(self) -> str:
         return new_api_id()
@@ -73,8 +87,20 @@ class PremiumExchangerPlacement:
         return None
 
     async def place(
-        self, request: OrderRequest, key: str, prepared: bytes | None, *, reserved_at: int, retry: bool
+        self,
+        request: OrderRequest,
+        key: str,
+        prepared: bytes | None,
+        *,
+        reserved_at: int,
+        retry: bool,
+        lang: str | None = None,
     ) -> Order:
+        if lang is not None:  # the bid's instructions and status title come in the chat's language
+            scoped = PremiumExchangerPlacement(
+                self._client.scoped(lang=api_locale(lang)), commit_horizon=self.commit_horizon_seconds
+            )
+            return await scoped.place(request, key, prepared, reserved_at=reserved_at, retry=retry)
         if retry:
             # An earlier attempt may have reached the exchange before its answer was lost.
             found = await self._lookup(key, reserved_at)
@@ -97,7 +123,7 @@ class PremiumExchangerPlacement:
             ) from None
         return mapping.order(created)
 
-    async def find(self, key: str, *, reserved_at: int) -> Order | None:
+    async def find(self, key: str, *, reserved_at: int, prepared: bytes | None = None) -> Order | None:
         """The bid carrying ``key`` as its api_id, listed from well before its reservation (exchange
         errors propagate: then it can't be told)."""
         record = await self._client.find_order_by_api_id(key, since=lookup_since(reserved_at))

@@ -35,6 +35,8 @@ from bot.domain.errors import (
     UnexpectedResponse,
     ValidationFailed,
 )
+from bot.observability import deadline
+from bot.observability.exchanger import ExchangerObserver, observed_transport, stable_path
 from bot.platforms.premiumexchanger.models import ApiCredentials
 from bot.platforms.premiumexchanger.wire import as_mapping
 
@@ -123,6 +125,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name}")
 
 
+def method_of(request: httpx.Request) -> str:
+    """The metrics label of a request: the API method (the path's last segment)."""
+    path = request.url.path
+    if path.startswith(API_PATH):
+        return path[len(API_PATH) :].strip("/") or "unknown"
+    return stable_path(path)
+
+
 class Connection:
     """The pooled HTTP client and settings shared by a client and all its scoped views."""
 
@@ -134,6 +144,7 @@ class Connection:
         timeout: float,
         retries: int,
         backoff: float,
+        observer: ExchangerObserver | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
@@ -142,9 +153,12 @@ class Connection:
         self.retries = max(0, retries)
         self.backoff = max(0.0, backoff)
         self.owns_http = http is None
+        self.observer = observer
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=30)
         self.http = http or httpx.AsyncClient(
             timeout=self.timeout,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=30),
+            limits=limits,
+            transport=observed_transport(observer, method_of, limits=limits, url=self.base_url),
             headers={"User-Agent": "exchanger-bot/0.1"},
             follow_redirects=False,
         )
@@ -178,8 +192,8 @@ class Connection:
                 data = await self._once(method, params, headers, secrets)
             except ExchangerError as exc:
                 elapsed = (time.monotonic() - started) * 1000
-                if attempt < attempts and _is_transient(exc):
-                    delay = self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+                delay = self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+                if attempt < attempts and _is_transient(exc) and deadline.allows(delay):
                     log.info(
                         "%s: %s in %.0f ms, retry %d/%d in %.2f s",
                         method,
@@ -192,6 +206,8 @@ class Connection:
                     await asyncio.sleep(delay)
                     continue
                 log.debug("%s: %s in %.0f ms (attempt %d)", method, type(exc).__name__, elapsed, attempt)
+                if self.observer is not None:
+                    self.observer.failed(exc, method)
                 raise
             log.debug("%s: ok in %.0f ms (attempt %d)", method, (time.monotonic() - started) * 1000, attempt)
             return data

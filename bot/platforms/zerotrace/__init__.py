@@ -72,6 +72,6 @@ async def open_platform(config: PlatformConfig, stack: AsyncExitStack) -> ZeroTr
         for value in (key, secret, webhook_secret):
             if value is not None:
                 REDACTOR.add(value.get_secret_value())
-    client = ZeroTraceClient(url, key, secret)
+    client = ZeroTraceClient(url, key, secret, observer=config.observer)
     stack.push_async_callback(client.aclose)
     return ZeroTracePlatform(client, webhook_secret=webhook_secret, sandbox=sandbox)

@@ -25,6 +25,8 @@ from bot.domain.errors import (
     TransportError,
     UnexpectedResponse,
 )
+from bot.observability import deadline
+from bot.observability.exchanger import ExchangerObserver, observed_transport, stable_path
 from bot.platforms.zerotrace.budget import CREATE_WEIGHT, WeightBudget
 from bot.platforms.zerotrace.errors import RETRYABLE_CODES, error_for
 from bot.platforms.zerotrace.signing import new_nonce, sign
@@ -45,6 +47,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name}")
 
 
+def method_label(verb: str, path: str) -> str:
+    """The metrics label of a call of URL path ``path``: ``POST /v1/create``, ids replaced by ``{id}``."""
+    api = API_PATH.rstrip("/").rsplit("/", 1)[0]  # keeps the version: "/api"
+    return f"{verb.upper()} /{stable_path(path, strip=api)}"
+
+
+def method_of(request: httpx.Request) -> str:
+    return method_label(request.method, request.url.path)
+
+
 class ZeroTraceClient:
     def __init__(
         self,
@@ -57,6 +69,7 @@ class ZeroTraceClient:
         retries: int = 2,
         retry_delay: float = 0.3,
         budget: WeightBudget | None = None,
+        observer: ExchangerObserver | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
@@ -64,9 +77,12 @@ class ZeroTraceClient:
         self.retries = retries
         self.retry_delay = retry_delay
         self.budget = budget or WeightBudget()
+        self.observer = observer
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=30)
         self.http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=30),
+            limits=limits,
+            transport=observed_transport(observer, method_of, limits=limits, url=self.base_url),
             follow_redirects=False,
         )
         self._cache: dict[str, tuple[float, Any]] = {}
@@ -167,6 +183,24 @@ class ZeroTraceClient:
     ) -> Any:
         """One API call. With ``retry`` (reads, and creates under the same key and bytes) it is
         repeated on transport errors, non-JSON answers and codes 5/9/10/11/99, a fresh nonce each time."""
+        try:
+            return await self._call(name, body, signed=signed, verb=verb, code=code, extra=extra, retry=retry)
+        except ExchangerError as exc:
+            if self.observer is not None:
+                self.observer.failed(exc, method_label(verb, API_PATH + name))
+            raise
+
+    async def _call(
+        self,
+        name: str,
+        body: bytes,
+        *,
+        signed: bool,
+        verb: str,
+        code: str | None,
+        extra: dict[str, str] | None,
+        retry: bool,
+    ) -> Any:
         weight = WEIGHTS.get(name, 1)
         attempt = 0
         while True:
@@ -187,6 +221,8 @@ class ZeroTraceClient:
                         if exc.retry_after > MAX_INLINE_WAIT:
                             raise
                         delay = exc.retry_after
+                if not deadline.allows(delay):
+                    raise
                 attempt += 1
                 log.info("%s: %s, attempt %d of %d", name, type(exc).__name__, attempt + 1, self.retries + 1)
                 await asyncio.sleep(delay)

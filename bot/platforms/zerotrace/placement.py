@@ -13,7 +13,11 @@ first one, but **without its token** (it keeps only a hash). So:
 
 ``find`` can't look an order up by key (0trace has no such call, and replaying the create would open
 the order if it doesn't exist yet). It answers from what this process knows, replays the stored bytes
-while a created order would still be worth paying, and otherwise reports no usable order.
+while a created order would still be worth paying, and otherwise reports no usable order. A replay
+that comes back without a token is an order created by an attempt whose answer was lost (committed
+late, perhaps): :class:`OrderUnreachable`, so the bot keeps it rather than forgetting the key.
+``COMMIT_HORIZON_SECONDS`` is within the replay window, so the last look before a reservation is
+dropped is still a real one.
 """
 
 from __future__ import annotations
@@ -36,19 +40,22 @@ from bot.domain.errors import (
     ValidationFailed,
 )
 from bot.domain.models import AMOUNT_FIELD, Order, OrderRef, OrderRequest
+from bot.observability import deadline
 from bot.platforms.base import OrderUnreachable, PlacementUncertain
 from bot.platforms.zerotrace import mapping
-from bot.platforms.zerotrace.client import ZeroTraceClient
+from bot.platforms.zerotrace.client import MAX_INLINE_WAIT, ZeroTraceClient
 from bot.platforms.zerotrace.customer import ZeroTraceCustomer
 from bot.platforms.zerotrace.networks import valid_address
 from bot.platforms.zerotrace.signing import body_bytes
 
-__all__ = ["REPLAY_WINDOW_SECONDS", "ZeroTracePlacement", "create_body"]
+__all__ = ["COMMIT_HORIZON_SECONDS", "REPLAY_WINDOW_SECONDS", "ZeroTracePlacement", "create_body"]
 
 log = logging.getLogger(__name__)
 
 # How long after the reservation a replay may still open the order (half the 30-minute deposit window).
 REPLAY_WINDOW_SECONDS = 15 * 60
+# How long after the reservation a create may still be committed without our seeing its answer.
+COMMIT_HORIZON_SECONDS = 10 * 60
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,32}$")
 _MEMORY = 2000  # keys remembered by this process
 
@@ -96,8 +103,16 @@ class _Memory(OrderedDict[str, object]):
 
 
 class ZeroTracePlacement:
-    def __init__(self, client: ZeroTraceClient, *, attempts: int = 3, retry_delay: float = 0.3) -> None:
+    def __init__(
+        self,
+        client: ZeroTraceClient,
+        *,
+        attempts: int = 3,
+        retry_delay: float = 0.3,
+        commit_horizon: int = COMMIT_HORIZON_SECONDS,
+    ) -> None:
         self._client = client
+        self.commit_horizon_seconds = commit_horizon
         self._customer = ZeroTraceCustomer(client)
         self.attempts = attempts
         self.retry_delay = retry_delay
@@ -132,7 +147,14 @@ class ZeroTracePlacement:
             raise ValidationFailed("the order form is incomplete or invalid", errors, method="create")
 
     async def place(
-        self, request: OrderRequest, key: str, prepared: bytes | None, *, reserved_at: int, retry: bool
+        self,
+        request: OrderRequest,
+        key: str,
+        prepared: bytes | None,
+        *,
+        reserved_at: int,
+        retry: bool,
+        lang: str | None = None,  # 0trace words nothing per language
     ) -> Order:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
@@ -167,7 +189,12 @@ class ZeroTracePlacement:
         maybe_created = False
         for attempt in range(self.attempts):
             if attempt:
-                await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+                delay = self.retry_delay * 2 ** (attempt - 1)
+                if not deadline.allows(delay):  # the customer is waiting: a retry of theirs resumes
+                    raise PlacementUncertain(
+                        f"create {key}: stopped at the update's deadline after {attempt} attempt(s)"
+                    )
+                await asyncio.sleep(delay)
             try:
                 data = await self._client.call(
                     "create", body, code=code, extra={"Idempotency-Key": key}, retry=False
@@ -198,10 +225,14 @@ class ZeroTracePlacement:
             except ExchangerError as exc:
                 if exc.code in ("5", "9", "10", "11", "99") and attempt + 1 < self.attempts:
                     retry_after = getattr(exc, "retry_after", None)
-                    if retry_after:
-                        self._client.budget.hold(retry_after)
-                        await asyncio.sleep(min(retry_after, 5.0))
-                    continue
+                    if not retry_after:
+                        continue
+                    self._client.budget.hold(retry_after)
+                    wait = min(retry_after, MAX_INLINE_WAIT)
+                    if deadline.allows(wait):
+                        await asyncio.sleep(wait)
+                        continue
+                    # No time left to wait for it: answered as after the last attempt.
                 if maybe_created:
                     # An earlier attempt may have opened the order; this refusal doesn't say.
                     raise PlacementUncertain(
@@ -229,12 +260,13 @@ class ZeroTracePlacement:
         )  # fmt: skip
         raise OrderUnreachable(order)
 
-    async def find(self, key: str, *, reserved_at: int) -> Order | None:
+    async def find(self, key: str, *, reserved_at: int, prepared: bytes | None = None) -> Order | None:
         known = self._tokens.get(key)
         if known is not None:
             return await self._read_known(known)
         body = self._sent.get(key)
         assert body is None or isinstance(body, bytes)
+        body = body if body is not None else prepared  # after a restart: the bytes stored with the key
         if body is None:
             if key not in self._issued:
                 log.info("create %s: unknown to this process; any order under it is unreachable", key)
@@ -249,7 +281,4 @@ class ZeroTracePlacement:
             except (TransportError, UnexpectedResponse) as exc:
                 raise TransportError(f"create {key} could not be replayed ({type(exc).__name__})",
                                      method="create") from None  # fmt: skip
-            try:
-                return self._received(key, data)
-            except OrderUnreachable:
-                return None
+            return self._received(key, data)  # OrderUnreachable when the token went with a lost answer

@@ -83,19 +83,23 @@ async def read_form(request: web.Request):
         return {}
 
 
-def run_method(sb: "SandboxState", method: str, request: web.Request, form) -> dict:
-    login = request.headers.get("API-LOGIN", "").strip()
+def run_method(
+    sb: "SandboxState", method: str, request: web.Request, form, *, headers=None, ip: str | None = None
+) -> dict:
+    """``headers``/``ip``: the request's, kept from before its connection went (a late commit)."""
+    headers = request.headers if headers is None else headers
+    login = headers.get("API-LOGIN", "").strip()
     key = sb.keys.get(login)
     try:
-        if key is None or request.headers.get("API-KEY", "").strip() != key.key:
+        if key is None or headers.get("API-KEY", "").strip() != key.key:
             raise ApiError("1", "Api disabled")
-        ip = request.remote or ""
+        ip = (request.remote or "") if ip is None else ip
         if key.allowed_ips is not None and ip not in key.allowed_ips:
             raise ApiError("2", "IP blocked")
         allowed = ALL_METHODS if key.methods is None else key.methods
         if method not in METHODS or method not in allowed:
             raise ApiError("3", "Method not supported")
-        lang = lang_of(request.headers.get("API-LANG"))
+        lang = lang_of(headers.get("API-LANG"))
         if sb.maintenance and method in MAINTENANCE_METHODS:
             raise ApiError("2", sb.maintenance_text or MAINTENANCE_TEXT(lang))
         call = Call(method, key, form, lang, ip)
@@ -126,6 +130,12 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
         fault = None
     if fault is not None and fault.kind == "empty_response":
         return json_response({"error": "1", "error_text": "Empty Response", "data": []})
+    if fault is not None and fault.kind == "late_commit":
+        headers, ip = dict(request.headers), request.remote or ""
+        sb.commit_later(fault.seconds, lambda: run_method(sb, method, request, form, headers=headers, ip=ip))
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response()  # never reaches the client: the connection is gone
     if fault is not None and not fault.runs_method:
         return fault_response(fault)
     payload = run_method(sb, method, request, form)

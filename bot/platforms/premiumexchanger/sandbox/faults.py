@@ -8,6 +8,8 @@ Kinds:
   delay             the method IS processed (a bid really is created), then the answer is held
                     back `seconds=` (default 30) so the client times out after the side effect.
   disconnect        the method IS processed, then the connection is closed with no response.
+  late_commit       the connection is closed at once with no response, and the method is processed
+                    `seconds=` later (a bid is created after the client gave up on it).
   empty_response    {"error": "1", "error_text": "Empty Response", "data": []} (not processed).
   hook              `hook()` runs just before the method, which then answers normally: lets a test
                     change the server's state between two calls of a walk (a bid changing mid-walk).
@@ -19,7 +21,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-KINDS = frozenset({"html", "maintenance_page", "http502", "delay", "disconnect", "empty_response", "hook"})
+KINDS = frozenset(
+    {"html", "maintenance_page", "http502", "delay", "disconnect", "late_commit", "empty_response", "hook"}
+)
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,7 @@ def m_get_direction(sb: "SandboxState", call: Call) -> dict:
         "id": d.id,
         "url": d.path(sb.url),
         **quote_fields(d, q, call.lang),
+        **_reserve(sb, d),
         "give_fields": serialize_fields(d.give_fields, call.lang, d.fields_as_list),
         "get_fields": serialize_fields(d.get_fields, call.lang, d.fields_as_list),
         "dir_fields": serialize_fields(d.dir_fields, call.lang, d.fields_as_list),
@@ -185,10 +186,16 @@ def _action(call: Call) -> int:
     return action if action in (1, 2, 3, 4) else 1
 
 
+def _reserve(sb: "SandboxState", d) -> dict:
+    """The receive currency's reserve, when a test set one (``sb.reserves``)."""
+    reserve = sb.reserves.get(d.get_id)
+    return {} if reserve is None else {"reserve": fmt(reserve)}
+
+
 def m_get_calc(sb: "SandboxState", call: Call) -> dict:
     d = _open_direction(sb, call.get("direction_id"))
     q = quote(d, parse_amount(call.get("calc_amount")), _action(call), parse_cd(call.get("cd")))
-    return {**quote_fields(d, q, call.lang), "changed": int(q.changed)}
+    return {**quote_fields(d, q, call.lang), **_reserve(sb, d), "changed": int(q.changed)}
 
 
 def m_create_bid(sb: "SandboxState", call: Call) -> dict:

@@ -4,7 +4,7 @@ Rounding rule used everywhere in the sandbox: each side is rounded to its curren
 with ROUND_HALF_UP. Rendered amounts drop trailing zeros ("10000", "105.2"), never use exponents.
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -30,7 +30,9 @@ def parse_amount(raw: str | None) -> Decimal:
 
 
 def quantize(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:  # a huge typed amount must not overflow the default 28 digits
+        ctx.prec = max(ctx.prec, value.adjusted() + decimals + 2)
+        return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def fmt(value: Decimal) -> str:

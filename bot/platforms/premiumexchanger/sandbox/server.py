@@ -3,6 +3,7 @@
     sb = SandboxExchanger(step_seconds=None)      # None: bids move only through advance()/set_status()
     url = await sb.start()                        # "http://127.0.0.1:PORT"; API under /api/userapi/v1/
     sb.advance(bid_id); sb.set_status(bid_id, "verify"); sb.faults.next("create_bid", "delay", seconds=5)
+    sb.faults.next("create_bid", "late_commit", seconds=3)   # answer dropped, bid created 3 s later
     await sb.drain_callbacks(); sb.callbacks     # [{"url", "form", "ok", ...}, ...]
     await sb.stop()
 
@@ -55,7 +56,7 @@ class SandboxExchanger(SandboxState):
 
     async def stop(self) -> None:
         self.running = False
-        tasks = list(self._auto.values())
+        tasks = list(self._auto.values()) + list(self._late)
         self._auto.clear()
         for task in tasks:
             task.cancel()

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
+from decimal import Decimal
 
 from bot.platforms.premiumexchanger.sandbox.bids import FINAL, Bid, BidStore
 from bot.platforms.premiumexchanger.sandbox.callbacks import CallbackSender
@@ -36,6 +37,7 @@ class SandboxState:
         self.maintenance_text: str | None = None
         self.utc_offset = utc_offset  # the site's zone: `time` = local time read as UTC
         self.closed_directions: set[int] = set()
+        self.reserves: dict[int, Decimal] = {}  # currency id -> reserve reported instead of the catalogue's
         self.ignore_offset: set[str] = set()
         self.clicks_without_id = False
         self.require_hash = False
@@ -49,6 +51,8 @@ class SandboxState:
         self._sender = CallbackSender(callback_timeout)
         self.running = False  # served: paid bids advance on their own
         self._auto: dict[int, asyncio.Task] = {}
+        self._late: set[asyncio.Task] = set()  # calls committed after their answer was dropped
+        self.late_commits: list[dict] = []  # what each late commit answered (tests)
         self._started = False
 
     @property
@@ -65,6 +69,22 @@ class SandboxState:
 
     def set_status(self, bid_id: int, status: str) -> None:
         self.store.set_status(self.store.bids[bid_id], status)
+
+    def commit_later(self, seconds: float, run: Callable[[], dict]) -> None:
+        """The `late_commit` fault: process a call whose client already lost the answer, `seconds` on."""
+
+        async def commit() -> None:
+            await asyncio.sleep(seconds)
+            self.late_commits.append(run())
+
+        task = asyncio.get_running_loop().create_task(commit())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    async def wait_late_commits(self) -> None:
+        """Until every late commit queued so far has been processed (tests)."""
+        while self._late:
+            await asyncio.gather(*list(self._late), return_exceptions=True)
 
     async def drain_callbacks(self, max_wait: float = 10.0) -> None:
         """Wait until every callback queued so far has been attempted (recorded in `callbacks`)."""
