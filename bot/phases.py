@@ -17,3 +17,7 @@ PHASE_WORDS: dict[OrderPhase, str] = {
     OrderPhase.CANCELLED: N_("cancelled or expired"),
     OrderPhase.FAILED: N_("order phase: failed"),
 }
+
+# Phases always shown in our words only: a site's own title for them ("The order is deleted", "Refusal
+# of payment") reads as something else than the cancellation it is.
+PLAIN_PHASES = frozenset({OrderPhase.CANCELLED})

@@ -25,9 +25,25 @@ def linkable(url: str | None) -> bool:
         return True
 
 
-def main_menu(info: PlatformInfo, site_url: str = "") -> InlineKeyboardMarkup:
+def support_url(contact: str | None) -> str | None:
+    """Where the exchange's support is reached (``SUPPORT_CONTACT``): ``@name`` → its t.me link; a URL
+    as is when Telegram can open it; None when unset or not a link a button can carry."""
+    if not contact:
+        return None
+    if contact.startswith("@"):
+        return f"https://t.me/{contact[1:]}"
+    return contact if linkable(contact) else None
+
+
+def support_row(contact: str | None) -> list[list[InlineKeyboardButton]]:
+    url = support_url(contact)
+    return [[InlineKeyboardButton(text=_("💬 Support"), url=url)]] if url else []
+
+
+def main_menu(info: PlatformInfo, site_url: str = "", support: str | None = None) -> InlineKeyboardMarkup:
     """What this platform serves: the exchange and orders where the bot takes orders, else a link to
-    the site; the partner cabinet where there is one; language and help always."""
+    the site; the partner cabinet where there is one; the exchange's support when configured
+    (``support``: ``settings.support_contact``); language and help always."""
     cabinet = InlineKeyboardButton(text=_("🤝 Partner cabinet"), callback_data=MenuCb(item="partner").pack())
     rows: list[list[InlineKeyboardButton]] = []
     if info.has_customer_flow:
@@ -41,6 +57,7 @@ def main_menu(info: PlatformInfo, site_url: str = "") -> InlineKeyboardMarkup:
             rows.append([cabinet])
         if linkable(site_url):
             rows.append([InlineKeyboardButton(text=_("🌐 Exchange on the site"), url=site_url)])
+    rows += support_row(support)
     rows.append(
         [
             InlineKeyboardButton(text=_("🌐 Language"), callback_data=MenuCb(item="language").pack()),
@@ -66,7 +83,6 @@ def retry(callback_data: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def back_to_menu() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("⬅️ Main menu"), callback_data=MenuCb(item="main"))
-    return kb.as_markup()
+def back_to_menu(support: str | None = None) -> InlineKeyboardMarkup:
+    back = InlineKeyboardButton(text=_("⬅️ Main menu"), callback_data=MenuCb(item="main").pack())
+    return InlineKeyboardMarkup(inline_keyboard=[*support_row(support), [back]])

@@ -11,12 +11,23 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.capabilities import Capability, PlatformInfo
-from bot.domain.models import ActionAccess, ActionMode, DecisionReason, Order, OrderPhase, OrderStatus
-from bot.domain.money import format_money, format_plain, parse_decimal
+from bot.domain.models import (
+    ActionAccess,
+    ActionMode,
+    DecisionReason,
+    Order,
+    OrderPhase,
+    OrderStatus,
+    PaymentDetails,
+)
+from bot.domain.money import current_locale, format_amount, format_money, format_plain, parse_decimal
+from bot.domain.payment_uri import payment_uri
 from bot.i18n import N_
-from bot.phases import PHASE_WORDS
+from bot.notifications.titles import StatusTitles, fits
+from bot.phases import PHASE_WORDS, PLAIN_PHASES
 from bot.qr import qr_png
-from bot.storage.repositories import StoredOrder
+from bot.storage.orders import PAYMENT_KEPT_FIELDS
+from bot.storage.repositories import OrderRepository, StoredOrder
 from bot.text import shorten, telegram_html
 from handlers.callbacks import MenuCb, OrderCb
 from handlers.keyboards import linkable
@@ -39,12 +50,18 @@ def stored_money(amount: str | None, code: str | None) -> str:
     return format_money(parse_decimal(amount), code or "", exact=True) if amount else "—"
 
 
-def status_text(status: OrderStatus | None) -> str:
-    """The phase in the customer's words, with the platform's own title when it gives one (HTML)."""
+def status_text(status: OrderStatus | None, titles: StatusTitles | None = None) -> str:
+    """The phase in the customer's words, with the platform's own title when it is in the chat's
+    language (HTML). A status just read in the chat's language carries its title; for a stored one
+    (its title's language unknown) pass ``titles``: only a title learned in the chat's language shows."""
     if status is None:
         return escape(_("not known yet"))
     words = _(PHASE_WORDS[status.phase])
-    title = status.title.strip()
+    if status.phase in PLAIN_PHASES:
+        return escape(words)
+    locale = current_locale()
+    title = (titles.for_chat(locale, status.code) if titles is not None else status.title) or ""
+    title = title.strip() if fits(locale, title) else ""
     # A title that only repeats the platform's status code says nothing the phase's words don't.
     if title and title.casefold() not in (words.casefold(), status.code.casefold()):
         return f"{escape(words)} ({escape(shorten(title, 100))})"
@@ -59,7 +76,30 @@ def _side(text: str, title: str) -> str:
     return text + (f" ({escape(shorten(title, 60))})" if title else "")
 
 
-def _payment_lines(order: Order) -> list[str]:
+def kept_payment(payment: PaymentDetails) -> PaymentDetails:
+    """What is kept of an order's payment details and repeated later: what to send, and where."""
+    return PaymentDetails.model_validate(payment.model_dump(include=set(PAYMENT_KEPT_FIELDS)))
+
+
+async def payment_to_show(orders: OrderRepository, local_id: int, order: Order) -> PaymentDetails | None:
+    """The kept payment details to show on the card (``card_text``'s ``paid``): remembered whenever the
+    exchange shows them (None is returned: the card shows its own), recalled once it stops (after "I
+    have paid"), forgotten when the order is done."""
+    if order.is_final:
+        await orders.remember_payment(local_id, None)
+        return None
+    if order.payment is not None:
+        kept = kept_payment(order.payment)
+        if kept.address or kept.tag or kept.amount is not None:
+            if await orders.kept_payment(local_id) != kept:
+                await orders.remember_payment(local_id, kept)
+        return None
+    return await orders.kept_payment(local_id)
+
+
+def _payment_lines(order: Order, *, reminder: bool = False) -> list[str]:
+    """How to pay; ``reminder``: the details repeated for reference (before "I have paid", or kept
+    after it), with no call to act on them."""
     payment = order.payment
     if payment is None or order.is_final:
         return []
@@ -68,18 +108,23 @@ def _payment_lines(order: Order) -> list[str]:
         lines.append(instruction)
     if payment.amount is not None:
         code = payment.currency_code or order.give_currency_code
-        lines.append(
-            _("Amount to pay: <code>{amount}</code> {code}").format(
-                amount=format_plain(payment.amount), code=escape(code)
+        plain, shown = format_plain(payment.amount), format_amount(payment.amount, code, exact=True)
+        if shown == plain:
+            text = _("Amount to pay: <code>{amount}</code> {code}")
+            lines.append(text.format(amount=plain, code=escape(code)))
+        else:  # read in the chat's style, copied as a wallet takes it
+            lines.append(
+                _("Amount to pay: <b>{amount}</b> (to copy: <code>{plain}</code>)").format(
+                    amount=format_money(payment.amount, code, exact=True), plain=plain
+                )
             )
-        )
     if payment.network:
         lines.append(_("Network: {network}").format(network=escape(payment.network)))
     if payment.address:
         lines.append(_("Address: <code>{address}</code>").format(address=escape(payment.address)))
     if payment.tag:
         lines.append(_("Tag / memo: <code>{tag}</code> (required!)").format(tag=escape(payment.tag)))
-    if payment.address and payment.network and payment.amount is not None:
+    if not reminder and payment.address and payment.network and payment.amount is not None:
         lines.append(
             _(
                 "⚠️ Send exactly this amount, in one transfer, on the {network} network. A different "
@@ -156,7 +201,9 @@ def _transaction_lines(order: Order) -> list[str]:
     return lines
 
 
-def card_text(order: Order, note: str | None = None) -> str:
+def card_text(order: Order, note: str | None = None, paid: PaymentDetails | None = None) -> str:
+    """``paid``: the payment details kept from before the customer said they paid, shown while the
+    exchange no longer shows them and the order is not done."""
     lines = []
     if note:
         lines += [note, ""]
@@ -183,21 +230,34 @@ def card_text(order: Order, note: str | None = None) -> str:
         lines += ["", *notes]
     if payment := _payment_lines(order):
         lines += ["", _("<b>How to pay</b>"), *payment]
+    elif paid is not None and (
+        kept := _payment_lines(order.model_copy(update={"payment": paid}), reminder=True)
+    ):
+        lines += ["", _("<b>Your payment, as the order asked for it</b>"), *kept]
     if order.url and not linkable(order.url):
         lines += ["", _("Order page: {url}").format(url=escape(order.url))]
     return "\n".join(lines)
 
 
-def stored_card_text(stored: StoredOrder, note: str | None = None) -> str:
+def stored_card_text(stored: StoredOrder, note: str | None = None, titles: StatusTitles | None = None) -> str:
     """The card from what the bot stored, when the exchange can't show the order right now."""
     lines = [note, ""] if note else []
     lines += [
         _("<b>Order #{id}</b>").format(id=order_label(stored.label)),
-        _("Status: <b>{status}</b>").format(status=status_text(stored.status)),
+        # The stored title's language is unknown: only a title learned in the chat's language shows.
+        _("Status: <b>{status}</b>").format(status=status_text(stored.status, titles or StatusTitles())),
         _("You give: {amount}").format(amount=stored_money(stored.give_amount, stored.give_currency_code)),
         _("You receive: {amount}").format(amount=stored_money(stored.get_amount, stored.get_currency_code)),
     ]
     return "\n".join(lines)
+
+
+def order_shown_text(label: str) -> str:
+    """The answer to a Confirm whose order's card the chat has been shown already (announced as
+    created after all while the customer was retrying): one card per order."""
+    return _("✅ Order #{id} was created: its card is already in this chat, above.").format(
+        id=order_label(label)
+    )
 
 
 def unreachable_text(label: str) -> str:
@@ -263,9 +323,12 @@ def stored_card_keyboard(local_id: int) -> InlineKeyboardMarkup:
 
 
 def question_keyboard(action: str, local_id: int) -> InlineKeyboardMarkup:
-    """Yes / No for an action that can't be undone (``action``: "cancel" or "continue")."""
-    yes = _("Yes, cancel it") if action == "cancel" else _("Yes, continue")
-    no = _("No, keep it") if action == "cancel" else _("No, wait")
+    """Yes / No for an action that can't be undone (``action``: "cancel", "continue" or "paid")."""
+    yes, no = {
+        "cancel": (_("Yes, cancel it"), _("No, keep it")),
+        "continue": (_("Yes, continue"), _("No, wait")),
+        "paid": (_("Yes, I have paid"), _("No, not yet")),
+    }[action]
     return InlineKeyboardMarkup(
         inline_keyboard=[[_button(yes, f"{action}_yes", local_id), _button(no, "refresh", local_id)]]
     )
@@ -288,11 +351,44 @@ async def send_order_card(
     *,
     with_qr: bool = False,
     note: str | None = None,
+    orders: OrderRepository | None = None,
 ) -> None:
-    """The card as a new message; with the deposit address as a QR code first, when there is one."""
-    address = order.payment.address if order.payment is not None else None
-    if with_qr and address and not order.is_final:
-        photo = BufferedInputFile(qr_png(address), filename=f"order-{local_id}-address.png")
+    """The card as a new message; with the deposit address as a QR code first, when there is one.
+    ``orders``: where its payment details are kept and recalled (see :func:`payment_to_show`)."""
+    paid = await payment_to_show(orders, local_id, order) if orders is not None else None
+    if with_qr and (data := deposit_qr_data(order)) is not None:
+        photo = BufferedInputFile(qr_png(data), filename=f"order-{local_id}-address.png")
         caption = _("QR code of the address for order #{id}").format(id=order_label(order.label))
         await bot.send_photo(chat_id, photo, caption=caption)
-    await bot.send_message(chat_id, card_text(order, note), reply_markup=card_keyboard(order, local_id, info))
+    text = card_text(order, note, paid)
+    await bot.send_message(chat_id, text, reply_markup=card_keyboard(order, local_id, info))
+
+
+def deposit_qr_data(order: Order) -> str | None:
+    """What the deposit QR holds: the coin's payment URI with the amount where there is one, else the
+    address; None when there is nothing to pay to."""
+    payment = order.payment
+    if payment is None or not payment.address or order.is_final:
+        return None
+    return payment_uri(
+        payment.address,
+        currency=payment.currency_code or order.give_currency_code,
+        network=payment.network,
+        amount=payment.amount,
+        tag=payment.tag,
+    )
+
+
+def paid_question_text(order: Order) -> str:
+    """The "I have paid" question, repeating what the order asks to be sent and where."""
+    lines = [
+        _(
+            "Have you sent the payment for order #{id}? Confirm only once the money has left your "
+            "account or wallet: the exchange then starts looking for it."
+        ).format(id=order_label(order.label))
+    ]
+    if order.payment is not None:
+        kept = kept_payment(order.payment)
+        if details := _payment_lines(order.model_copy(update={"payment": kept}), reminder=True):
+            lines += ["", *details]
+    return "\n".join(lines)

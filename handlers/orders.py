@@ -11,8 +11,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.capabilities import Capability, PlatformInfo
 from bot.domain.errors import ActionNotAllowed, ExchangerError, OrderNotFound
+from bot.domain.models import ActionMode
 from bot.exchange.ordering import ref_of
 from bot.notifications.statuses import OrderStatusService
+from bot.notifications.titles import StatusTitles
 from bot.platforms.base import Platform
 from bot.storage.repositories import OrderRepository, StoredOrder
 from bot.text import shorten
@@ -22,6 +24,8 @@ from handlers.order_card import (
     card_keyboard,
     card_text,
     order_label,
+    paid_question_text,
+    payment_to_show,
     question_keyboard,
     send_order_card,
     status_text,
@@ -41,6 +45,7 @@ ACTIONS: dict[str, Capability | None] = {
     "open": None,
     "refresh": None,
     "paid": Capability.MARK_PAID,
+    "paid_yes": Capability.MARK_PAID,
     "cancel": Capability.CANCEL,
     "cancel_yes": Capability.CANCEL,
     "continue": Capability.EMERGENCY_DECISION,
@@ -70,10 +75,10 @@ async def _owned(
     return stored
 
 
-def _line(stored: StoredOrder, unreachable: bool) -> str:
+def _line(stored: StoredOrder, unreachable: bool, titles: StatusTitles) -> str:
     give = _amount(stored.give_amount, stored.give_currency_code)
     get = _amount(stored.get_amount, stored.get_currency_code)
-    status = _("can't be followed: do not pay for it") if unreachable else status_text(stored.status)
+    status = _("can't be followed: do not pay for it") if unreachable else status_text(stored.status, titles)
     return f"<b>#{order_label(stored.label)}</b> · {give} → {get}\n      {status}"
 
 
@@ -82,7 +87,7 @@ def _amount(value: str | None, code: str | None) -> str:
 
 
 async def _list(
-    chat_id: int, orders: OrderRepository, info: PlatformInfo, page: int
+    chat_id: int, orders: OrderRepository, info: PlatformInfo, page: int, titles: StatusTitles
 ) -> tuple[str, InlineKeyboardMarkup]:
     total = await orders.count_for_chat(chat_id, info.name)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -100,7 +105,7 @@ async def _list(
         )
         return _("You have no orders yet."), InlineKeyboardMarkup(inline_keyboard=buttons)
     text = _("<b>Your orders</b>, newest first (page {page} of {pages}):").format(page=page + 1, pages=pages)
-    text += "\n\n" + "\n".join([_line(stored, stored.unreachable) for stored in rows])
+    text += "\n\n" + "\n".join([_line(stored, stored.unreachable, titles) for stored in rows])
     buttons.append(
         [
             InlineKeyboardButton(
@@ -124,8 +129,13 @@ async def _list(
     return text, InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
-async def orders_command(message: Message, orders: OrderRepository, platform_info: PlatformInfo) -> None:
-    text, markup = await _list(message.chat.id, orders, platform_info, 0)
+async def orders_command(
+    message: Message,
+    orders: OrderRepository,
+    platform_info: PlatformInfo,
+    order_statuses: OrderStatusService,
+) -> None:
+    text, markup = await _list(message.chat.id, orders, platform_info, 0, order_statuses.titles)
     await message.answer(text, reply_markup=markup)
 
 
@@ -134,12 +144,13 @@ async def orders_button(
     callback_data: MenuCb | OrderCb,
     orders: OrderRepository,
     platform_info: PlatformInfo,
+    order_statuses: OrderStatusService,
 ) -> None:
     await callback.answer()
     if callback.message is None:
         return
     page = callback_data.page if isinstance(callback_data, OrderCb) else 0
-    text, markup = await _list(callback.message.chat.id, orders, platform_info, page)
+    text, markup = await _list(callback.message.chat.id, orders, platform_info, page, order_statuses.titles)
     await show(callback, text, markup)
 
 
@@ -182,7 +193,7 @@ async def order_button(
     note = None
     customer = platform.customer(locale)
     try:
-        if action == "paid":
+        if action == "paid_yes":
             await customer.mark_paid(ref_of(stored))
         elif action == "cancel_yes":
             await customer.cancel_order(ref_of(stored))
@@ -200,15 +211,36 @@ async def order_button(
     except OrderNotFound:
         # Never tell a customer their order vanished from that alone: show what we know.
         note = _("⚠️ The exchange does not show this order right now. The last status I know:")
-        await show(callback, stored_card_text(stored, note), stored_card_keyboard(stored.id))
+        text = stored_card_text(stored, note, order_statuses.titles)
+        await show(callback, text, stored_card_keyboard(stored.id))
         return
     except ExchangerError as exc:
         await show(callback, upstream_error_text(exc), _retry(stored.id))
         return
+    if action == "paid":
+        # Asked after a fresh read, so the question repeats what the order asks to be sent, and where.
+        if not order.is_final and order.actions.mark_paid.mode is ActionMode.API:
+            await show(callback, paid_question_text(order), question_keyboard("paid", stored.id))
+            return
+        note = _("⚠️ This action is no longer available for this order.")
+    elif note is None and action == "cancel_yes":
+        note = _("✖️ You cancelled order #{id}.").format(id=order_label(stored.label))
+    elif note is None and action == "paid_yes":
+        note = _("✅ Thank you! The exchange now waits for your payment to arrive and checks it.")
     if action == "open":
-        await send_order_card(callback.bot, stored.chat_id, order, stored.id, platform_info)  # type: ignore[arg-type]
+        # Opened to pay, most often: the deposit QR comes with it while the order waits for payment.
+        await send_order_card(
+            callback.bot,  # type: ignore[arg-type]
+            stored.chat_id,
+            order,
+            stored.id,
+            platform_info,
+            with_qr=True,
+            orders=orders,
+        )
         return
-    await show(callback, card_text(order, note), card_keyboard(order, stored.id, platform_info))
+    paid = await payment_to_show(orders, stored.id, order)
+    await show(callback, card_text(order, note, paid), card_keyboard(order, stored.id, platform_info))
 
 
 async def malformed_order_button(callback: CallbackQuery) -> None:

@@ -18,6 +18,7 @@ from aiogram.types import (
     ChatMemberBanned,
     ChatMemberMember,
     ChatMemberUpdated,
+    Contact,
     Message,
     Update,
     User,
@@ -108,6 +109,23 @@ class BotClient:
         self.session.record_user_message(self.chat.id, message_id, text)
         message = Message(
             message_id=message_id, date=int(time.time()), chat=self.chat, from_user=self.user, text=text
+        )
+        return await self._feed(Update(update_id=next(_update_ids), message=message))
+
+    async def send_contact(self, phone_number: str, user_id: int | None = None) -> Reply:
+        """Share a contact, as Telegram's "request contact" button does (``user_id``: whose it is,
+        the user's own by default)."""
+        contact = Contact(
+            phone_number=phone_number,
+            first_name=self.user.first_name,
+            user_id=self.user.id if user_id is None else user_id,
+        )
+        message = Message(
+            message_id=self.session.next_message_id(),
+            date=int(time.time()),
+            chat=self.chat,
+            from_user=self.user,
+            contact=contact,
         )
         return await self._feed(Update(update_id=next(_update_ids), message=message))
 

@@ -97,7 +97,7 @@ def test_amount_keyboard_offers_only_the_sides_given_and_marks_the_chosen_one(i1
     direction = _direction()
     draft = ExchangeDraft(side=AmountSide.GET)
     labels = _labels(amount_keyboard(direction, draft, [AmountSide.GIVE, AmountSide.GET]))
-    assert labels == ["I give RUB", "✓ I receive USDT", "⬅️ Back", "✖️ Cancel"]
+    assert labels == ["I send exactly … RUB", "✓ I receive exactly … USDT", "⬅️ Back", "✖️ Cancel"]
     # One meaning only: no choice to offer.
     assert _labels(amount_keyboard(direction, ExchangeDraft(), [AmountSide.GIVE])) == ["⬅️ Back", "✖️ Cancel"]
     labels = _labels(amount_keyboard(direction, draft, [AmountSide.GET], suggested=Decimal("10.5")))
@@ -149,3 +149,19 @@ def test_a_platform_without_a_customer_flow_has_no_customer_routers() -> None:
 
     assert {"exchange", "orders"} <= names(get_routers(PE_INFO))
     assert not {"exchange", "orders", "customers"} & names(get_routers(PARTNER_ONLY))
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+def test_button_labels_show_currency_codes_as_they_are_not_html_escaped(locale: str) -> None:
+    """Button labels are plain text: "A&B" must not show as "A&amp;B"."""
+    from handlers.exchange.keyboards import ambiguous_keyboard, over_reserve_keyboard
+
+    i18n = build_i18n("en")
+    with i18n.context(), i18n.use_locale(locale):
+        direction = _direction(give_currency_code="R&B", get_currency_code="U<T>")
+        draft = ExchangeDraft(side=AmountSide.GIVE)
+        labels = _labels(amount_keyboard(direction, draft, [AmountSide.GIVE, AmountSide.GET], Decimal(5)))
+        labels += _labels(over_reserve_keyboard(direction, draft, [AmountSide.GIVE], Decimal(7)))
+        labels += _labels(ambiguous_keyboard(direction, draft, [Decimal(10000), Decimal(10)]))
+    assert not any("&amp;" in label or "&lt;" in label for label in labels), labels
+    assert sum("R&B" in label for label in labels) >= 4 and any("U<T>" in label for label in labels), labels

@@ -54,8 +54,8 @@ def bounds(days_back: int) -> tuple[int, int]:
 
 
 def grouped(amount: str | Decimal) -> str:
-    """Two decimals, thousands grouped with a narrow no-break space, as the bot shows them."""
-    return f"{Decimal(amount):,.2f}".replace(",", "\u202f")
+    """Two decimals, thousands grouped with commas, as the bot shows them in English."""
+    return f"{Decimal(amount):,.2f}"
 
 
 def figure(text: str, label: str) -> str:

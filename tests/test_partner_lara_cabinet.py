@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -57,7 +58,7 @@ def week() -> tuple[int, int]:
 
 
 def plain(text: str) -> str:
-    return text.replace("\u202f", "").replace("\u00a0", " ")
+    return re.sub(r"(?<=\d),(?=\d{3})", "", text).replace("\u00a0", " ")
 
 
 def bucket_line(text: str, value: str) -> str:

@@ -84,7 +84,7 @@ def client(services: Services, bot: Bot) -> BotClient:
 
 
 def plain(text: str) -> str:
-    """Amounts as the bot groups them (narrow no-break spaces) made plain."""
+    """No-break spaces (between an amount and its currency) made plain."""
     return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
@@ -139,12 +139,12 @@ async def test_direction_shows_limits_in_the_asset_and_in_dollars_and_a_floating
     reply = await choose(client)
     text = plain(reply.text)
     assert "USDT · Tron → BTC · Bitcoin" in text
-    assert "You give: from 10.00 USDT to 5 000.00 USDT" in text
-    assert "In US dollars: from 10.00 USD to 5 000.00 USD" in text
+    assert "You give: from 10.00 USDT to 5,000.00 USDT" in text
+    assert "In US dollars: from 10.00 USD to 5,000.00 USD" in text
     assert re.search(r"You receive: from 0\.000\d+ BTC to 0\.0\d+ BTC", text), text
     assert "Floating rate" in text  # the platform's own note, in the customer's language
     assert text.count("may differ") + text.count("may change") == 1, "said once"
-    assert reply.last.button_labels()[:2] == ["✓ I give USDT", "I receive BTC"]
+    assert reply.last.button_labels()[:2] == ["✓ I send exactly … USDT", "I receive exactly … BTC"]
 
     reply = await client.send("250")
     text = plain(reply.text)
@@ -155,22 +155,22 @@ async def test_direction_shows_limits_in_the_asset_and_in_dollars_and_a_floating
 
 async def test_amount_on_the_receive_side_is_quoted_live(client: BotClient, zt: ZeroTraceSandbox) -> None:
     await choose(client)
-    await client.click("I receive BTC")
+    await client.click("I receive exactly … BTC")
     reply = await client.send("0.002")
     text = plain(reply.text)
     assert "You receive: <b>0.002 BTC</b>" in text
-    pays = re.search(r"You give: <b>([\d ]+\.\d+) USDT</b>", text)
+    pays = re.search(r"You give: <b>([\d,]+\.\d+) USDT</b>", text)
     assert pays, text
-    first = Decimal(pays.group(1).replace(" ", ""))
+    first = Decimal(pays.group(1).replace(",", ""))
     # The rate floats: a move of the market moves the next quote.
     zt.market.set_usd("btc", Decimal("70000"))
     await client.click("⬅️ Back")
     await client.click("⬅️ Back")
     await client.click("BTC · Bitcoin")
-    await client.click("I receive BTC")
+    await client.click("I receive exactly … BTC")
     reply = await client.send("0.002")
-    again = re.search(r"You give: <b>([\d ]+\.\d+) USDT</b>", plain(reply.text))
-    assert again and Decimal(again.group(1).replace(" ", "")) > first
+    again = re.search(r"You give: <b>([\d,]+\.\d+) USDT</b>", plain(reply.text))
+    assert again and Decimal(again.group(1).replace(",", "")) > first
 
 
 async def test_an_amount_below_the_limit_offers_the_limit_in_one_tap(client: BotClient) -> None:
@@ -188,12 +188,12 @@ async def test_addresses_are_checked_for_their_network_as_typed(client: BotClien
     await choose(client)
     await client.send("100")
     reply = await client.send(ETH_ADDRESS)  # an Ethereum address where a Bitcoin one belongs
-    assert "This is not a valid value for «Receiving address (BTC · Bitcoin)»" in reply.text
+    assert "«Receiving address (BTC · Bitcoin)»: this is not a Bitcoin address" in reply.text
     assert "(step 1 of 2)" in reply.text
     reply = await client.send(BTC_ADDRESS)
     assert "Refund address (USDT · Tron)" in reply.text and "(step 2 of 2)" in reply.text
     reply = await client.send(BTC_ADDRESS)  # the refund goes back on Tron
-    assert "This is not a valid value for «Refund address (USDT · Tron)»" in reply.text
+    assert "«Refund address (USDT · Tron)»: this is not a Tron address" in reply.text
     reply = await client.send(TRON_ADDRESS)
     assert "Please check your order" in reply.text
     assert f"Receiving address (BTC · Bitcoin): {BTC_ADDRESS}" in reply.text
@@ -205,8 +205,8 @@ async def test_a_bad_address_is_explained_in_russian(services: Services, bot: Bo
     await choose(client)
     await client.send("100")
     reply = await client.send("not-an-address")
-    assert "Это неверное значение для «" in reply.text
-    assert "not a valid" not in reply.text
+    assert "«Адрес получения (BTC · Bitcoin)»: это не адрес сети Bitcoin" in reply.text
+    assert "not a " not in reply.text
 
 
 async def test_earlier_addresses_are_offered_only_where_they_fit(
@@ -257,7 +257,7 @@ async def test_confirm_twice_makes_one_order_and_shows_how_to_pay(
     assert len(cards) == 1
     card = plain(cards[0].text)
     assert f"<code>{order.payin_address}</code>" in card
-    assert "Amount to pay: <code>100</code> USDT" in card
+    assert "Amount to pay: <b>100.00 USDT</b> (to copy: <code>100</code>)" in card
     assert "Network: Tron" in card
     assert "Send exactly this amount" in card
     assert "Time left to pay: 30 min 00 s" in card

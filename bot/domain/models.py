@@ -51,6 +51,7 @@ __all__ = [
     "Pricing",
     "Quote",
     "ReferenceCode",
+    "ValueKind",
 ]
 
 # The key of ``ValidationFailed.field_errors`` that means "the amount", whatever the platform called it.
@@ -119,12 +120,15 @@ class DirectionSummary(_Model):
 
 
 class AmountSide(StrEnum):
-    """What the amount a customer types means."""
+    """What an amount means (:meth:`Pricing.amount_on` reads it back). The customer always types an
+    exact figure (:meth:`bot.exchange.quoting.QuotingService.sides`): the WITH_FEES side where the
+    platform quotes one, else GIVE / GET, which a platform without such sides takes as exactly what is
+    sent and received."""
 
-    GIVE = "give"  # I send exactly this; fees, if any, come out of it
-    GET = "get"  # I want to receive exactly this
-    GIVE_WITH_FEES = "give_fees"  # I send this plus the fees on top
-    GET_WITH_FEES = "get_fees"  # I receive this with the fees deducted
+    GIVE = "give"  # the give amount before any give-side fees (a platform quoting fees apart adds them)
+    GET = "get"  # the receive amount before any receive-side fees (a platform quoting them apart takes them)
+    GIVE_WITH_FEES = "give_fees"  # exactly what the customer sends, fees included
+    GET_WITH_FEES = "get_fees"  # exactly what the customer receives, fees deducted
 
     @property
     def is_give(self) -> bool:
@@ -151,6 +155,22 @@ class FieldPurpose(StrEnum):
     NAME = "name"
 
 
+class ValueKind(StrEnum):
+    """What a typed value is, so the bot can check it as it is typed and remember it where it fits.
+    An address names its ``FormField.network`` (and ``currency``) where the platform says."""
+
+    TEXT = "text"  # anything; checked only against the platform's own rules
+    CARD = "card"  # a bank card number
+    ADDRESS = "address"  # a wallet address
+    EMAIL = "email"
+    PHONE = "phone"
+    TELEGRAM = "telegram"  # a Telegram username
+    NAME = "name"  # a person's full name
+    FIRST_NAME = "first_name"
+    MIDDLE_NAME = "middle_name"
+    LAST_NAME = "last_name"
+
+
 class FieldOption(NamedTuple):
     key: str
     label: str
@@ -172,6 +192,9 @@ class FormField(_Model):
     max_length: int = 255
     # A regular expression a valid answer matches in full (checked before anything is sent), if known.
     pattern: str | None = None
+    value_kind: ValueKind = ValueKind.TEXT  # what the answer is (a card, an address...), not the answer
+    currency: OptionalText = None  # the ticker or ISO code the value belongs to (an address's coin, a card's)
+    network: OptionalText = None  # an address's network as the platform names it ("Tron", "TRC20", ...)
 
 
 class Pricing(_Model):

@@ -7,9 +7,9 @@ import secrets
 import time
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.domain.models import AmountSide, Quote
+from bot.domain.models import AmountSide, OrderRequest, Quote
 from bot.storage.crypto import DecryptionError, SecretBox
 
 DRAFT_KEY = "exchange"
@@ -62,8 +62,9 @@ class QuoteSnapshot(BaseModel):
 
 
 class ExchangeDraft(BaseModel):
-    """`fields` and `offers` are the customer's personal data (cards, wallets, e-mails): in the FSM
-    data they are kept only sealed with the bot's SecretBox, bound to the chat."""
+    """`fields`, `offers`, `rejected` and `order_request` hold the customer's personal data (cards,
+    wallets, e-mails): in the FSM data they are kept only sealed with the bot's SecretBox, bound to
+    the chat."""
 
     flow: str = Field(default_factory=new_flow_token)
     give_id: str | None = None
@@ -75,12 +76,24 @@ class ExchangeDraft(BaseModel):
     editing: bool = False  # the step was opened from the summary: go back there when done
     page: int = 0
     offers: list[str] = Field(default_factory=list)  # remembered values shown as buttons right now
+    # The exchange refused these fields at create: the names still to fix, and its words by name.
+    fixing: list[str] = Field(default_factory=list)
+    rejected: dict[str, str] = Field(default_factory=dict)
+    contact_keyboard: bool = False  # the "share my phone number" reply keyboard is open
     quote: QuoteSnapshot | None = None
     order_key: str | None = None  # the idempotency key of this draft's order, stored before the first send
+    # What was sent under ``order_key``: every retry sends it again, never what the draft shows later.
+    order_request: OrderRequest | None = None
+
+    @field_validator("fixing", mode="before")
+    @classmethod
+    def _names_only(cls, value: object) -> object:
+        # Drafts stored before fields were fixed by name held positions: those are dropped.
+        return [item for item in value if isinstance(item, str)] if isinstance(value, list) else value
 
     def dump(self, box: SecretBox, chat_id: int) -> dict[str, object]:
-        public = self.model_dump(mode="json", exclude={"fields", "offers"})
-        private = json.dumps({"fields": self.fields, "offers": self.offers}, ensure_ascii=False)
+        public = self.model_dump(mode="json", exclude=_PRIVATE)
+        private = json.dumps(self.model_dump(mode="json", include=_PRIVATE), ensure_ascii=False)
         public["sealed"] = box.seal(private, aad=_aad(chat_id))
         return {DRAFT_KEY: public}
 
@@ -96,6 +109,9 @@ class ExchangeDraft(BaseModel):
         except (DecryptionError, ValueError):
             return None
         return cls.model_validate({**raw, **private})
+
+
+_PRIVATE = {"fields", "offers", "rejected", "order_request"}
 
 
 def _aad(chat_id: int) -> bytes:

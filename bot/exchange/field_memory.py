@@ -1,36 +1,41 @@
 """The last values a chat typed into order-form fields, offered as one-tap answers next time.
 
-Values are personal data (card numbers, wallets, e-mails): stored encrypted, bound to the chat, and
-found again by a keyed digest rather than by their plaintext."""
+Values are kept by what they are (:func:`memory_key`: an address per network, a card per currency, an
+e-mail, a phone), never by a platform's field name, which different directions reuse for different
+things. Values are personal data: stored encrypted, bound to the chat, and found again by a keyed
+digest rather than by their plaintext."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
+from collections.abc import Iterable, Mapping
 
+from bot.domain.models import FieldKind, FormField, ValueKind
+from bot.exchange.validation import network_id
 from bot.storage.crypto import DecryptionError, SecretBox
 from bot.storage.database import Database
 
 KEEP_PER_FIELD = 3
+# Keys of this scheme start with it; rows under older keys (a platform's field name) are dropped.
+KEY_PREFIX = "v2:"
+_PERSONAL = {ValueKind.EMAIL, ValueKind.PHONE, ValueKind.TELEGRAM, ValueKind.NAME, ValueKind.FIRST_NAME,
+             ValueKind.MIDDLE_NAME, ValueKind.LAST_NAME}  # fmt: skip
 
 
-def memory_name(name: str, pattern: str | None) -> str:
-    """The name a field's values are kept under: a field whose valid answers have a shape (an address
-    on one network) is kept apart per shape, so an address is offered only where it fits."""
-    if not pattern:
-        return name
-    return f"{name}#{hashlib.sha256(pattern.encode()).hexdigest()[:12]}"
-
-
-def fits(pattern: str | None, value: str) -> bool:
-    """Whether ``value`` matches the field's ``pattern`` in full (no pattern: anything fits)."""
-    if not pattern:
-        return True
-    try:
-        return re.fullmatch(pattern, value) is not None
-    except re.error:
-        return True
+def memory_key(spec: FormField) -> str | None:
+    """What a field's values are kept and offered under; None for values that aren't kept (free text,
+    an address on a network we can't name)."""
+    if spec.kind is not FieldKind.TEXT:
+        return None
+    if spec.value_kind is ValueKind.ADDRESS:
+        network = network_id(spec.network, spec.currency) or " ".join((spec.network or "").lower().split())
+        return f"{KEY_PREFIX}address:{network}" if network else None
+    if spec.value_kind is ValueKind.CARD:
+        return f"{KEY_PREFIX}card:{(spec.currency or '').strip().upper()}"
+    if spec.value_kind in _PERSONAL:
+        return f"{KEY_PREFIX}{spec.value_kind.value}"
+    return None
 
 
 class FieldMemory:
@@ -44,9 +49,24 @@ class FieldMemory:
         message = f"{chat_id}\0{field_name}\0{value}".encode()
         return hmac.new(self._digest_key, message, hashlib.sha256).hexdigest()
 
-    async def remember(self, chat_id: int, values: dict[str, str]) -> None:
-        values = {name: value for name, value in values.items() if value}
-        if not values:
+    async def remember_form(self, chat_id: int, fields: list[FormField], values: dict[str, str]) -> None:
+        """Keep the answers of an order the platform accepted, each under its field's key. Two fields
+        sharing a key (a receiving and a refund address on one network) both keep their answer."""
+        keys = {spec.name: key for spec in fields if (key := memory_key(spec)) is not None}
+        await self.remember(chat_id, [(keys[name], value) for name, value in values.items() if name in keys])
+
+    async def forget(self, chat_id: int, key: str, value: str) -> None:
+        """The platform refused ``value``: stop offering it."""
+        await self.db.execute(
+            "DELETE FROM field_memory WHERE chat_id = ? AND field_name = ? AND value_digest = ?",
+            (chat_id, key, self._digest(chat_id, key, value)),
+        )
+
+    async def remember(self, chat_id: int, values: Mapping[str, str] | Iterable[tuple[str, str]]) -> None:
+        """``values`` by :func:`memory_key` (a mapping, or pairs when one key has several values)."""
+        pairs = values.items() if isinstance(values, Mapping) else values
+        kept = list(dict.fromkeys((name, value) for name, value in pairs if value))
+        if not kept:
             return
         now = self.db.now()
         rows = [
@@ -57,7 +77,7 @@ class FieldMemory:
                 self.box.encrypt(value, aad=self._aad(chat_id, name)),
                 now,
             )
-            for name, value in values.items()
+            for name, value in kept
         ]
         async with self.db.transaction():
             await self.db.executemany(
@@ -79,6 +99,10 @@ class FieldMemory:
                     WHERE rank > ?)
                 """,
                 (chat_id, KEEP_PER_FIELD),
+            )
+            await self.db.execute(  # kept under a platform's field name by an older version
+                "DELETE FROM field_memory WHERE chat_id = ? AND substr(field_name, 1, ?) != ?",
+                (chat_id, len(KEY_PREFIX), KEY_PREFIX),
             )
 
     async def recall(self, chat_id: int, field_name: str) -> list[str]:

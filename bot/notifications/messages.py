@@ -24,8 +24,8 @@ from bot.exchange.ordering import ref_of
 from bot.i18n import N_
 from bot.notifications.outbox import OutboxItem
 from bot.notifications.statuses import ORDER_STATUS_KIND
-from bot.notifications.titles import StatusTitles
-from bot.phases import PHASE_WORDS
+from bot.notifications.titles import StatusTitles, fits
+from bot.phases import PHASE_WORDS, PLAIN_PHASES
 from handlers.callbacks import OrderCb
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ class Rendered:
 class RenderContext:
     services: Services
     titles: StatusTitles
-    title_timeout: float = 5.0
+    title_timeout: float = 5.0  # asking the exchange for one status title
+    order_read_timeout: float = 10.0  # reading a whole order to render its card
 
     def gettext(self, msgid: str, locale: str) -> str:
         return self.services.i18n.gettext(msgid, locale=locale)
@@ -57,9 +58,9 @@ class RenderContext:
         """The status title in the chat's language: the one observed when it is in that language, else
         one learned before, else asked once from the exchange. None when the platform has no title in
         that language (the phase in words is shown then)."""
-        if observed and observed_lang == locale:
+        if observed and observed_lang == locale and fits(locale, observed):
             return observed
-        known = self.titles.get(locale, status)
+        known = self.titles.for_chat(locale, status)
         if known:
             return known
         stored = await self.services.orders.get(local_id)
@@ -72,7 +73,7 @@ class RenderContext:
             log.info("order %s: no %s status title (%s)", local_id, locale, type(exc).__name__)
             return None
         self.titles.learn(locale, order.status.code, order.status.title)
-        if order.status.code == status and order.status.title:
+        if order.status.code == status and fits(locale, order.status.title):
             return order.status.title
         return None
 
@@ -120,15 +121,21 @@ async def render_order_status(ctx: RenderContext, item: OutboxItem, locale: str)
         if current is None or current.code != status:
             return None
         phase = current.phase
-    title = await ctx.status_title(
-        local_id, status, payload.get("status_title"), payload.get("title_lang"), locale
+    # Sites word a cancellation as "deleted" or "refusal of payment": the phase's words say it plainly.
+    title = (
+        None
+        if phase in PLAIN_PHASES
+        else await ctx.status_title(
+            local_id, status, payload.get("status_title"), payload.get("title_lang"), locale
+        )
     )
     words = title or ctx.gettext(PHASE_WORDS[phase], locale)
     heading = ctx.gettext(_ORDER_STATUS, locale)
     lines = [heading.format(id=html.escape(stored.label), status=html.escape(words))]
     if stored.give_amount and stored.get_amount:
-        give = format_money(parse_decimal(stored.give_amount), stored.give_currency_code or "", exact=True)
-        get = format_money(parse_decimal(stored.get_amount), stored.get_currency_code or "", exact=True)
+        give_amount, get_amount = parse_decimal(stored.give_amount), parse_decimal(stored.get_amount)
+        give = format_money(give_amount, stored.give_currency_code or "", exact=True, locale=locale)
+        get = format_money(get_amount, stored.get_currency_code or "", exact=True, locale=locale)
         lines.append(f"{give} → {get}")  # format_money escapes
     final_line = _FINAL_LINES.get(phase)
     if final_line is not None:

@@ -102,6 +102,8 @@ class OrderStatusService:
             if (
                 notify
                 and not stored.unreachable
+                # A finished order's later tidying (a site deleting a cancelled order) is no news.
+                and not stored.is_final
                 and status.code != stored.notified_status
                 and await self.services.chat_settings.is_active(stored.chat_id)
             ):

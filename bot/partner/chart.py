@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 
 import matplotlib
 
@@ -16,7 +17,9 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from bot.domain.money import format_amount
 from bot.partner.stats import PartnerStats
 
 
@@ -27,6 +30,13 @@ class ChartLabels:
     exchanges: str
     completed: str
     rewards: str
+
+
+def _tick(value: float, _position: object) -> str:
+    try:
+        return format_amount(Decimal(f"{value:.10g}"), "")
+    except ValueError:  # not finite
+        return ""
 
 
 def render_chart(stats: PartnerStats, labels: ChartLabels) -> bytes:
@@ -61,7 +71,10 @@ def render_chart(stats: PartnerStats, labels: ChartLabels) -> bytes:
         ax_rewards.set_ylabel(f"{labels.rewards}, {code}" if code else labels.rewards)
 
     every = fig.axes
+    # Axis numbers written as amounts are, in the chat's language (the locale travels into to_thread).
+    ticks = FuncFormatter(_tick)
     for ax in every:
+        ax.yaxis.set_major_formatter(ticks)
         ax.grid(axis="y", alpha=0.3)
         ax.set_ylim(bottom=0)
     step = max(1, len(days) // 12)

@@ -44,14 +44,13 @@ def _text(value: object, limit: int = TEXT) -> str:
     return html.escape(shorten(" ".join(str(value or "").split()), limit))
 
 
-def _money(amount: object, code: object) -> str | None:
+def _money(amount: object, code: object, locale: str) -> str | None:
     if amount is None:
         return None
     try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
+        return format_money(Decimal(str(amount)), shorten(str(code or ""), TEXT), exact=True, locale=locale)
+    except (InvalidOperation, ValueError):  # not a finite number
         return None
-    return format_money(value, shorten(str(code or ""), TEXT), exact=True)
 
 
 def _keyboard(ctx: RenderContext, locale: str) -> InlineKeyboardMarkup:
@@ -71,7 +70,7 @@ async def render_partner_news(ctx: RenderContext, item: OutboxItem, locale: str)
         return Rendered(t(_KEY_REJECTED, locale))
     if kind == "exchange_completed":
         pair = f"{_text(payload.get('give') or '?')} → {_text(payload.get('get') or '?')}"
-        reward = _money(payload.get("reward"), payload.get("reward_currency"))
+        reward = _money(payload.get("reward"), payload.get("reward_currency"), locale)
         lines = [
             t(_COMPLETED, locale).format(reward=reward, pair=pair)
             if reward
@@ -82,7 +81,7 @@ async def render_partner_news(ctx: RenderContext, item: OutboxItem, locale: str)
         return Rendered("\n".join(lines), _keyboard(ctx, locale))
     if kind == "payout_changed":
         number = _text(payload.get("number") or payload.get("payout_id") or "")
-        amount = _money(payload.get("amount"), payload.get("currency")) or "—"
+        amount = _money(payload.get("amount"), payload.get("currency"), locale) or "—"
         status = str(payload.get("status") or "")
         template = _PAYOUT.get(status)
         if template is not None:

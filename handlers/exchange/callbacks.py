@@ -27,3 +27,5 @@ class ExCb(CallbackData, prefix="x"):
 GIVE_PAGE, GIVE, GET_PAGE, GET, SIDE, USE_AMOUNT = "gp", "g", "tp", "t", "sd", "use"
 OPTION, OPTION_PAGE, CHECK, OFFER, SKIP = "op", "opp", "ck", "of", "sk"
 CONFIRM, EDIT_LIST, EDIT_FIELD, EDIT_AMOUNT, BACK = "cf", "el", "ef", "ea", "bk"
+RECEIVE_MAX, RESUME = "rm", "rs"  # receive the most the exchange can pay; back to the step
+OWN_USERNAME = "me"  # answer a Telegram-username field with the customer's own

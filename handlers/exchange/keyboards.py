@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.i18n import gettext as _
 
-from bot.domain.models import AmountSide, Direction, FieldKind, FormField
-from bot.domain.money import format_plain
+from bot.domain.models import AmountSide, Direction, FieldKind, FormField, ValueKind
+from bot.domain.money import format_money, format_plain
 from bot.exchange.draft import ExchangeDraft
 from bot.text import plain_text, shorten
 from handlers import keyboards
 from handlers.callbacks import NavCb
 from handlers.exchange import callbacks as cb
 from handlers.exchange.callbacks import ExCb
-from handlers.exchange.render import money, side_code, side_label
+from handlers.exchange.render import side_code, side_label
 
 PAGE_SIZE = 10
 OPTIONS_PER_PAGE = 20  # a select field's options; Telegram allows 100 buttons in all
 T = TypeVar("T")
+
+
+def _label_money(amount: Decimal, code: str) -> str:
+    """An amount on a button: exact like the message's figure, but not HTML-escaped (labels are plain)."""
+    return format_money(amount, code, exact=True, escape=False)
 
 
 def _button(text: str, flow: str, action: str, value: object = "") -> InlineKeyboardButton:
@@ -77,17 +87,26 @@ def amount_keyboard(
     amount can have here (only when there is a choice)."""
     rows: list[list[InlineKeyboardButton]] = []
     if suggested is not None:
-        label = _("✅ Use {amount}").format(amount=money(suggested, side_code(direction, draft.side)))
+        label = _("✅ Use {amount}").format(amount=_label_money(suggested, side_code(direction, draft.side)))
         rows.append([_button(label, draft.flow, cb.USE_AMOUNT, format_plain(suggested))])
     if len(sides) > 1:
         for side in sides:
             mark = "✓ " if side == draft.side else ""
-            rows.append([_button(mark + side_label(side, direction), draft.flow, cb.SIDE, side.value)])
+            label = mark + side_label(side, direction, html=False)
+            rows.append([_button(label, draft.flow, cb.SIDE, side.value)])
     rows.append([_back(draft.flow), _cancel()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def field_keyboard(spec: FormField, draft: ExchangeDraft) -> InlineKeyboardMarkup:
+def field_keyboard(
+    spec: FormField,
+    draft: ExchangeDraft,
+    notes: Mapping[str, str] | None = None,
+    *,
+    username: str | None = None,
+) -> InlineKeyboardMarkup:
+    """``notes``: a figure to show on an option's button, by option key (what choosing it costs);
+    ``username``: the customer's own Telegram username, offered for a username field in one tap."""
     rows: list[list[InlineKeyboardButton]] = []
     flow = draft.flow
     if spec.kind is FieldKind.SELECT:
@@ -95,14 +114,20 @@ def field_keyboard(spec: FormField, draft: ExchangeDraft) -> InlineKeyboardMarku
         shown, page, pages = page_of(list(enumerate(spec.options)), draft.page, OPTIONS_PER_PAGE)
         for index, option in shown:
             label = shorten(plain_text(option.label) or option.key, 60) or "?"
+            if notes and (note := notes.get(option.key)):
+                label = f"{shorten(label, 30)} · {note}"
             rows.append([_button(label, flow, cb.OPTION, index)])
         if pages > 1:
             rows.append(_pager(flow, cb.OPTION_PAGE, page, pages))
     elif spec.kind is FieldKind.CHECKBOX:
-        rows.append([_button(_("✅ Yes"), flow, cb.CHECK, 1), _button(_("No"), flow, cb.CHECK, 0)])
+        rows.append([_button(_("✅ Yes"), flow, cb.CHECK, 1), _button(_("❌ No"), flow, cb.CHECK, 0)])
     else:
+        own = f"@{username}" if username and spec.value_kind is ValueKind.TELEGRAM else None
+        if own:
+            rows.append([_button(_("Use @{username}").format(username=username), flow, cb.OWN_USERNAME)])
         for index, offer in enumerate(draft.offers):
-            rows.append([_button("↩️ " + shorten(offer, 40), flow, cb.OFFER, index)])
+            if offer.lower() != (own or "").lower():
+                rows.append([_button("↩️ " + shorten(offer, 40), flow, cb.OFFER, index)])
     if not spec.required:
         rows.append([_button(_("⏭ Skip"), flow, cb.SKIP)])
     rows.append([_back(flow), _cancel()])
@@ -130,3 +155,37 @@ def edit_list_keyboard(direction: Direction, draft: ExchangeDraft) -> InlineKeyb
         )
     rows.append([_button(_("⬅️ Back"), draft.flow, cb.BACK), _cancel()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def over_reserve_keyboard(
+    direction: Direction,
+    draft: ExchangeDraft,
+    sides: Sequence[AmountSide],
+    receive: Decimal | None,
+) -> InlineKeyboardMarkup:
+    """The amount step after a quote above the reserve: receive the most the exchange can pay
+    (``receive``, when it can be offered) in one tap."""
+    rows = amount_keyboard(direction, draft, sides).inline_keyboard
+    if receive is not None:
+        label = _("✅ Receive {amount}").format(amount=_label_money(receive, direction.get_currency_code))
+        rows = [[_button(label, draft.flow, cb.RECEIVE_MAX, format_plain(receive))], *rows]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ambiguous_keyboard(
+    direction: Direction, draft: ExchangeDraft, choices: Sequence[Decimal]
+) -> InlineKeyboardMarkup:
+    """One button per reading of an ambiguous amount, in the chat's number format."""
+    code = side_code(direction, draft.side)
+    rows = [
+        [_button(_label_money(choice, code), draft.flow, cb.USE_AMOUNT, format_plain(choice))]
+        for choice in choices
+    ]
+    rows.append([_back(draft.flow), _cancel()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def share_phone_keyboard() -> ReplyKeyboardMarkup:
+    """Telegram's own button that sends the customer's phone number as a contact."""
+    button = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
+    return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)

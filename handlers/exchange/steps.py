@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from aiogram import Bot
+from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.errors import (
@@ -18,11 +20,12 @@ from bot.domain.errors import (
     ExchangerError,
     ValidationFailed,
 )
-from bot.domain.models import AMOUNT_FIELD, Direction, FieldKind
+from bot.domain.models import AMOUNT_FIELD, Direction, FieldKind, FormField, ValueKind
 from bot.exchange.catalogue import CatalogueService, filter_currencies, matches
-from bot.exchange.draft import ExchangeDraft
-from bot.exchange.field_memory import FieldMemory, fits, memory_name
-from bot.exchange.quoting import Quoted, QuotingService
+from bot.exchange.draft import DRAFT_KEY, ExchangeDraft
+from bot.exchange.field_memory import FieldMemory, memory_key
+from bot.exchange.quoting import Quoted, QuotingService, optional_call, receive_side
+from bot.exchange.validation import check
 from bot.storage.fsm import save_step
 from bot.text import shorten
 from handlers.exchange import callbacks as cb
@@ -63,7 +66,7 @@ class Conversation:
 
     async def direction(self, draft: ExchangeDraft) -> Direction:
         assert draft.direction_id is not None
-        return await self.catalogue.direction(self.locale, draft.direction_id)
+        return await self.catalogue.open_direction(self.locale, draft.direction_id)
 
     async def upstream_failed(self, draft: ExchangeDraft, exc: ExchangerError, retry: str = cb.BACK) -> None:
         await show(self.event, upstream_error_text(exc), keyboards.retry_keyboard(draft, retry))
@@ -101,7 +104,7 @@ async def show_give(
         value=lambda c: c.id,
         choose=cb.GIVE,
         turn=cb.GIVE_PAGE,
-        back=False,
+        back=query is not None,  # from search results, Back shows the whole list again
     )
     await show(conv.event, _with_note(note, text), markup)
 
@@ -146,11 +149,12 @@ async def show_get(
     await show(conv.event, _with_note(note, text), markup)
 
 
-async def direction_gone(conv: Conversation, draft: ExchangeDraft) -> None:
-    """The platform says the direction is gone or closed: say so and offer the list again."""
+async def direction_gone(conv: Conversation, draft: ExchangeDraft, note: str | None = None) -> None:
+    """The platform says the direction is gone or closed: say so (``note``, else the usual words)
+    and offer the list again."""
     if draft.direction_id is not None:
         conv.catalogue.direction_gone(conv.locale, draft.direction_id)
-    note = direction_unavailable_text()
+    note = note or direction_unavailable_text()
     if draft.give_id is None:
         await show_give(conv, ExchangeDraft(flow=draft.flow), note=note)
         return
@@ -172,7 +176,7 @@ async def show_amount(conv: Conversation, draft: ExchangeDraft, note: str | None
     if draft.side not in sides:
         draft.side = sides[0]
     await conv.save(draft, Exchange.amount)
-    text = render.direction_card(direction, give_title, get_title, draft.side)
+    text = render.direction_card(direction, give_title, get_title, draft.side, sides)
     await show(conv.event, _with_note(note, text), keyboards.amount_keyboard(direction, draft, sides))
 
 
@@ -187,11 +191,41 @@ async def amount_refused(
     """Back to the amount step with the exchange's reason (safe HTML) and its limits; the limit the
     amount missed is offered in one tap."""
     suggested = _nearest(draft.amount, low, high)
+    if suggested is not None and not await _within_reserve(conv, draft, direction, suggested):
+        suggested = None  # never offer in one tap what the exchange can't pay
     draft.amount, draft.quote = None, None
     await conv.save(draft, Exchange.amount)
-    text = render.amount_refused(direction, draft.side, reason, low, high)
     sides = conv.quoting.sides(direction)
+    text = render.amount_refused(direction, draft.side, reason, low, high, sides)
     await show(conv.event, text, keyboards.amount_keyboard(direction, draft, sides, suggested))
+
+
+async def _within_reserve(
+    conv: Conversation, draft: ExchangeDraft, direction: Direction, amount: Decimal
+) -> bool:
+    if direction.reserve is None:
+        return True
+    try:  # a second quote on an error path: only in the time the update can spare
+        quoted = await optional_call(lambda: conv.quoting.quote(conv.locale, draft, direction, amount=amount))
+    except ExchangerError:
+        return False
+    return quoted is not None and quoted.over_reserve is None and not quoted.adjusted
+
+
+async def over_reserve(
+    conv: Conversation, draft: ExchangeDraft, direction: Direction, reserve: Decimal
+) -> None:
+    """The quote would pay more than the exchange has: back to the amount step with the most it can
+    pay, offered in one tap (receiving exactly that) unless that is what was just tried."""
+    sides = conv.quoting.sides(direction)
+    receive = receive_side(sides)
+    tried = draft.side == receive and draft.amount is not None and draft.amount >= reserve
+    below_minimum = direction.min_get is not None and reserve < direction.min_get
+    offer = reserve if receive is not None and reserve > 0 and not tried and not below_minimum else None
+    draft.amount, draft.quote = None, None
+    await conv.save(draft, Exchange.amount)
+    text = render.over_reserve(direction, reserve, draft.side, sides)
+    await show(conv.event, text, keyboards.over_reserve_keyboard(direction, draft, sides, offer))
 
 
 def _nearest(amount: Decimal | None, low: Decimal | None, high: Decimal | None) -> Decimal | None:
@@ -238,19 +272,77 @@ async def show_field(
         await show_summary(conv, draft)
         return
     spec = fields[draft.field_index]
-    draft.offers = []
-    if spec.kind in (FieldKind.TEXT, FieldKind.TEXTAREA):
-        current = draft.fields.get(spec.name)
-        remembered = await conv.field_memory.recall(conv.chat_id, memory_name(spec.name, spec.pattern))
-        values = [v for v in (current, *remembered) if v and fits(spec.pattern, v)]
-        draft.offers = list(dict.fromkeys(values))
+    draft.offers = await _offers(conv, draft, spec)
+    if error is None and spec.name in draft.rejected:
+        error = draft.rejected[spec.name] or _("Please check this field.")
+    phone = spec.kind is FieldKind.TEXT and spec.value_kind is ValueKind.PHONE
+    await _contact_keyboard(conv, draft, open_=phone and _private(conv))
     await conv.save(draft, Exchange.field)
     text = render.field_prompt(spec, draft.field_index + 1, len(fields), error)
-    await show(conv.event, _with_note(note, text), keyboards.field_keyboard(spec, draft))
+    notes: dict[str, str] = {}
+    if spec.kind is FieldKind.SELECT and spec.changes_price:  # each option shows what it costs
+        prices = await conv.quoting.option_prices(conv.locale, draft, direction, spec)
+        if lines := render.option_prices(spec, prices, draft.side):
+            text += "\n\n" + "\n".join(lines)
+        notes = render.option_notes(prices, draft.side)
+    username = conv.event.from_user.username if conv.event.from_user else None
+    markup = keyboards.field_keyboard(spec, draft, notes, username=username)
+    await show(conv.event, _with_note(note, text), markup)
+
+
+async def _offers(conv: Conversation, draft: ExchangeDraft, spec: FormField) -> list[str]:
+    """The current answer and the remembered values of this kind that pass the field's checks."""
+    if spec.kind not in (FieldKind.TEXT, FieldKind.TEXTAREA):
+        return []
+    key = memory_key(spec)
+    remembered = await conv.field_memory.recall(conv.chat_id, key) if key else []
+    current = draft.fields.get(spec.name)
+    if current and draft.rejected.get(spec.name) is not None:
+        current = None  # the exchange refused it
+    values = [v for v in (current, *remembered) if v and check(spec, v).ok]
+    return list(dict.fromkeys(values))
+
+
+def _private(conv: Conversation) -> bool:
+    """Telegram offers "share my phone number" (``request_contact``) in private chats only."""
+    message = conv.event if isinstance(conv.event, Message) else conv.event.message
+    return message is not None and message.chat.type == ChatType.PRIVATE
+
+
+async def _contact_keyboard(conv: Conversation, draft: ExchangeDraft, *, open_: bool) -> None:
+    """Open Telegram's "share my phone number" keyboard for a phone field; close it once the
+    conversation moves on (only a new message can remove a reply keyboard)."""
+    if open_ == draft.contact_keyboard:
+        return
+    if open_:
+        text = _("📱 Or share the phone number of your Telegram account with the button below.")
+        markup: ReplyKeyboardMarkup | ReplyKeyboardRemove = keyboards.share_phone_keyboard()
+    else:
+        text, markup = _("⌨️ Keyboard closed."), ReplyKeyboardRemove()
+    await conv.event.bot.send_message(conv.chat_id, text, reply_markup=markup)  # type: ignore[union-attr]
+    draft.contact_keyboard = open_
+
+
+async def leave_contact_keyboard(bot: Bot, chat_id: int, state: FSMContext) -> None:
+    """The conversation leaves the exchange (Cancel, /cancel, an order made): close the phone keyboard
+    if it is open, before the state that says so is cleared (only a new message can remove it)."""
+    draft = (await state.get_data()).get(DRAFT_KEY)
+    if isinstance(draft, dict) and draft.get("contact_keyboard") is True:
+        await bot.send_message(chat_id, _("⌨️ Keyboard closed."), reply_markup=ReplyKeyboardRemove())
+
+
+async def close_contact_keyboard(conv: Conversation, draft: ExchangeDraft, text: str) -> None:
+    """Close the phone keyboard with ``text`` (what was taken), when it is open."""
+    if draft.contact_keyboard:
+        await conv.event.bot.send_message(  # type: ignore[union-attr]
+            conv.chat_id, text, reply_markup=ReplyKeyboardRemove()
+        )
+        draft.contact_keyboard = False
 
 
 async def show_summary(conv: Conversation, draft: ExchangeDraft, note: str | None = None) -> None:
     draft.editing = False
+    await _contact_keyboard(conv, draft, open_=False)  # an edited phone may be the last answer
     try:
         direction = await conv.direction(draft)
         give_title, get_title = await conv.catalogue.titles(conv.locale, direction.id)
@@ -265,6 +357,10 @@ async def show_summary(conv: Conversation, draft: ExchangeDraft, note: str | Non
         await conv.save(draft, Exchange.summary)  # a failed quote's Try again comes back here
         quoted = await quote(conv, draft, direction, cb.BACK)
         if quoted is None:
+            return
+        if (reserve := quoted.over_reserve) is not None:
+            draft.editing = True  # the form is filled: a new amount comes back here
+            await over_reserve(conv, draft, direction, reserve)
             return
         draft.quote = quoted.snapshot
         if quoted.adjusted:

@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.domain.capabilities import Capability, PlatformInfo
 from bot.domain.errors import ExchangerError
 from bot.domain.models import PartnerSummary
-from bot.domain.money import format_plain
+from bot.domain.money import format_amount
 from bot.partner.account import LinkedCabinet
 from bot.partner.display import utc_minute
 from bot.partner.features import Feature, features
@@ -108,7 +108,8 @@ def summary_lines(summary: PartnerSummary) -> list[str]:
     if summary.min_payout is not None:
         lines.append(_("Minimum payout: {amount}").format(amount=minimum_text(summary)))
     if summary.reward_percent is not None:
-        lines.append(_("Reward rate: <b>{percent}%</b>").format(percent=format_plain(summary.reward_percent)))
+        percent = format_amount(summary.reward_percent, "", exact=True)
+        lines.append(_("Reward rate: <b>{percent}%</b>").format(percent=percent))
     if summary.referral_count is not None:
         lines.append(_("Clients referred: <b>{count}</b>").format(count=summary.referral_count))
     if summary.exchanges is not None:
@@ -125,7 +126,7 @@ def summary_lines(summary: PartnerSummary) -> list[str]:
         ]
     if summary.methods:
         lines += ["", _("<b>Payout currencies</b> (available · commission):"), *payout_method_lines(summary)]
-    note = base_currency_note(summary) if summary.balance is not None else None
+    note = base_currency_note(summary)
     if note:
         lines += ["", note]
     if summary.as_of is not None:

@@ -30,7 +30,7 @@ from bot.domain.errors import (
     RateLimited,
 )
 from bot.domain.models import OrderPhase, OrderStatus, PartnerSummary
-from bot.domain.money import format_amount
+from bot.domain.money import format_amount, number_style
 from bot.partner.account import LinkedCabinet, open_cabinet
 from bot.partner.display import utc_minute
 from bot.partner.periods import Period, PeriodError, PeriodKind, parse_range, today_utc
@@ -195,10 +195,21 @@ def balance_line(summary: PartnerSummary) -> str:
 
 
 def base_currency_note(summary: PartnerSummary) -> str | None:
-    """Said only when the platform does not name the balance's currency."""
-    if summary.balance_currency:
-        return None
-    return _("Amounts without a currency are in the exchange's base currency, as the site shows them.")
+    """Said only where the platform does not name a currency: the balance's (and so the minimum
+    payout's), or that of rewards earned. A payout method's amount is in that method's currency."""
+    notes = []
+    if summary.balance is not None and not summary.balance_currency:
+        notes.append(
+            _(
+                "The balance and the minimum payout are in the exchange's base currency: the exchange "
+                "does not name it."
+            )
+        )
+        if any(method.available is not None and not method.currency_code for method in summary.methods):
+            notes.append(_("What each payout currency offers is in that currency."))
+    elif "" in summary.earned:
+        notes.append(_("Rewards are in the exchange's base currency, as the site shows them."))
+    return " ".join(notes) or None
 
 
 def payout_method_lines(summary: PartnerSummary) -> list[str]:
@@ -238,7 +249,8 @@ def status_text(status: OrderStatus) -> str:
         icon = "⏳"
     text = f"{icon} {phase_text(status.phase)}"
     title = server_text(status.title, SHORT_TEXT)
-    if title and title.lower() != phase_text(status.phase).lower():
+    # A title that only repeats the platform's status code ("cancel", "verify") is no word for people.
+    if title and title.casefold() not in (phase_text(status.phase).casefold(), status.code.casefold()):
         text += f" ({title})"
     return text
 
@@ -328,9 +340,13 @@ def retry_keyboard(callback_data: CallbackData | str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def cancel_keyboard() -> InlineKeyboardMarkup:
+def cancel_keyboard(back: CallbackData | None = None) -> InlineKeyboardMarkup:
+    """Cancel (to the main menu); with ``back``, a way back to the screen the partner came from first."""
     kb = InlineKeyboardBuilder()
+    if back is not None:
+        kb.button(text=_("⬅️ Back"), callback_data=back)
     kb.button(text=_("✖️ Cancel"), callback_data=NavCb(action="cancel"))
+    kb.adjust(1)
     return kb.as_markup()
 
 
@@ -339,9 +355,9 @@ def amount_text(value: Decimal | None) -> str:
     at least two decimals, thousands grouped."""
     if value is None:
         return "—"
-    text = _amount(value, "")
-    whole, _sep, fraction = text.partition(".")
-    return shorten(f"{whole}.{fraction.ljust(2, '0')}", AMOUNT_TEXT)
+    mark = number_style().decimal
+    whole, _sep, fraction = _amount(value, "").partition(mark)
+    return shorten(f"{whole}{mark}{fraction.ljust(2, '0')}", AMOUNT_TEXT)
 
 
 def _amount(value: Decimal, currency_code: str) -> str:
@@ -416,10 +432,11 @@ def range_error(reason: str) -> str:
     return errors.get(reason, errors["format"])
 
 
-async def typed_range(message: Message) -> Period | None:
-    """The period the partner typed; None after telling them what is wrong (the step stays)."""
+async def typed_range(message: Message, back: CallbackData | None = None) -> Period | None:
+    """The period the partner typed; None after telling them what is wrong (the step stays; ``back``:
+    the screen the date entry came from)."""
     try:
         return parse_range(message.text or "", today_utc())
     except PeriodError as exc:
-        await message.answer(range_error(exc.reason.value), reply_markup=cancel_keyboard())
+        await message.answer(range_error(exc.reason.value), reply_markup=cancel_keyboard(back))
         return None

@@ -349,8 +349,9 @@ async def list_page(
     if callback_data.action == "custom":
         await state.set_state(ListStates.custom_range)
         await state.update_data(list_kind=callback_data.kind)
-        await show(callback, range_prompt(), cancel_keyboard())
+        await show(callback, range_prompt(), cancel_keyboard(PageCb(kind=callback_data.kind)))
         return
+    await state.clear()  # back from the date entry
     access = cabinet_of(platform, partner_credentials, locale, site_url)
     await show_page(callback, callback_data.kind, period, callback_data.page, access)
 
@@ -363,10 +364,11 @@ async def got_list_range(
     locale: str,
     site_url: str,
 ) -> None:
-    period = await typed_range(message)
+    kind = (await state.get_data()).get("list_kind")
+    back = PageCb(kind=kind) if kind in served_lists(platform.info) else None
+    period = await typed_range(message, back)
     if period is None:
         return
-    kind = (await state.get_data()).get("list_kind")
     await state.clear()
     if kind not in served_lists(platform.info):
         await message.answer(_("Let's start again: send /partner."))
@@ -419,7 +421,7 @@ async def ask_export_range(
     await callback.answer()
     await state.set_state(ExportStates.custom_range)
     await state.update_data(export_kind=callback_data.kind)
-    await show(callback, range_prompt(), cancel_keyboard())
+    await show(callback, range_prompt(), cancel_keyboard(ExportCb(kind=callback_data.kind, action="choose")))
 
 
 async def got_export_range(
@@ -430,10 +432,11 @@ async def got_export_range(
     locale: str,
     site_url: str,
 ) -> None:
-    period = await typed_range(message)
+    kind = (await state.get_data()).get("export_kind")
+    back = ExportCb(kind=kind, action="choose") if kind in _exports(platform.info) else None
+    period = await typed_range(message, back)
     if period is None:
         return
-    kind = (await state.get_data()).get("export_kind")
     await state.clear()
     if kind not in _exports(platform.info):
         await message.answer(_("Let's start again: send /partner."))

@@ -44,8 +44,9 @@ from bot.partner.push_setup import register_partner_push, unregister_partner_pus
 from bot.platforms.base import KeyCheck, Platform
 from bot.storage.crypto import SecretBox
 from bot.storage.repositories import PartnerCredentialRepository
-from handlers.callbacks import NavCb
+from handlers.callbacks import MenuCb, NavCb
 from handlers.filters import TYPED_TEXT
+from handlers.keyboards import back_to_menu
 from handlers.partner.callbacks import PartnerCb
 from handlers.partner.common import chat_id_of, key_page_url, partner_error_text, permission_text, server_text
 from handlers.partner.states import LoginStates
@@ -147,7 +148,7 @@ async def start_login(
     await state.clear()
     fields = _asked(platform_info)
     if not fields:  # nothing a partner could type: a platform without keys
-        await show(event, _("This exchange does not link partner keys in the bot."), None)
+        await show(event, _("This exchange does not link partner keys in the bot."), back_to_menu())
         return
     await state.set_state(LoginStates.field)
     await state.update_data({_STEP: 0, _EXTRA: []})
@@ -423,7 +424,7 @@ async def logout(
     await state.clear()
     label = await partner_credentials.label(chat_id_of(event), platform_info.name)
     if label is None:
-        await show(event, _("No partner key is linked to this chat."), None)
+        await show(event, _("No partner key is linked to this chat."), _unlinked_keyboard())
         return
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🚪 Yes, unlink it"), callback_data=PartnerCb(screen="logout_yes"))
@@ -453,7 +454,16 @@ async def logout_confirmed(
         if deleted
         else _("No partner key is linked to this chat.")
     )
-    await show(callback, text, None)
+    await show(callback, text, _unlinked_keyboard())
+
+
+def _unlinked_keyboard() -> InlineKeyboardMarkup:
+    """The ways on from a chat without a key: link one, or back to the main menu."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🔑 Link a key"), callback_data=PartnerCb(screen="login"))
+    kb.button(text=_("⬅️ Main menu"), callback_data=MenuCb(item="main"))
+    kb.adjust(1)
+    return kb.as_markup()
 
 
 def create_router(info: PlatformInfo) -> Router:

@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.capabilities import Capability, PlatformInfo
 from bot.domain.errors import ExchangerError
+from bot.domain.money import format_amount
 from bot.partner.chart import ChartLabels, render_chart
 from bot.partner.display import utc_minute
 from bot.partner.periods import Period, PeriodError, PeriodKind, preset, today_utc, unpack
@@ -165,14 +166,14 @@ def render_stats(
             _("🔁 Exchanges referred: <b>{count}</b>").format(count=stats.exchanges),
             _("✅ Exchanges completed: <b>{count}</b>").format(count=stats.completed),
             _("🎯 Completion share (completed ÷ referred): <b>{percent}</b>").format(
-                percent="—" if share is None else f"{share}%"
+                percent="—" if share is None else f"{format_amount(share, '')}%"
             ),
         ]
     if stats.has_clicks and stats.has_exchanges:
         conversion = stats.conversion
         lines.append(
             _("📈 Conversion (completed ÷ clicks): <b>{percent}</b>").format(
-                percent="—" if conversion is None else f"{conversion}%"
+                percent="—" if conversion is None else f"{format_amount(conversion, '')}%"
             )
         )
     if stats.has_exchanges:
@@ -330,7 +331,7 @@ async def stats_period(
 async def ask_range(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
     await state.set_state(StatsStates.custom_range)
-    await show(callback, range_prompt(), cancel_keyboard())
+    await show(callback, range_prompt(), cancel_keyboard(PartnerCb(screen="stats")))
 
 
 async def got_range(
@@ -342,7 +343,7 @@ async def got_range(
     locale: str,
     site_url: str,
 ) -> None:
-    period = await typed_range(message)
+    period = await typed_range(message, PartnerCb(screen="stats"))
     if period is None:
         return
     await state.clear()

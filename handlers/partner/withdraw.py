@@ -239,7 +239,7 @@ def _review_keyboard(method: str, request_key: str) -> InlineKeyboardMarkup:
 async def edit_account(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
     if not (await state.get_data()).get("method"):
-        await show(callback, _("Let's start again: send /withdraw."), None)
+        await show(callback, _("Let's start again: send /withdraw."), _done_keyboard())
         return
     await state.set_state(WithdrawStates.account)
     await show(callback, _("Send the account to pay to:"), cancel_keyboard())
@@ -299,7 +299,7 @@ async def confirm(
         if previous is None:
             text = _("This payout request is no longer active. Start a new one with /withdraw.")
             await callback.answer(text, show_alert=True)
-            await show(callback, text, None)
+            await show(callback, text, _done_keyboard())
         else:
             text = _result_text(
                 PayoutResult(Outcome.ALREADY, payout_id=previous.payout_id, state=previous.state)

@@ -43,6 +43,7 @@ _EXCHANGE_STATUSES: dict[str, tuple[OrderPhase, int]] = {
     "processing": (OrderPhase.PROCESSING, 30),
     "in_progress": (OrderPhase.PROCESSING, 30),
     "hold": (OrderPhase.PROCESSING, 30),
+    "verify": (OrderPhase.PROCESSING, 30),
     "verification": (OrderPhase.NEEDS_DECISION, 35),
     "manual_review": (OrderPhase.NEEDS_DECISION, 35),
     "completed": (OrderPhase.DONE, 100),
@@ -50,6 +51,7 @@ _EXCHANGE_STATUSES: dict[str, tuple[OrderPhase, int]] = {
     "done": (OrderPhase.DONE, 100),
     "cancelled": (OrderPhase.CANCELLED, 100),
     "canceled": (OrderPhase.CANCELLED, 100),
+    "cancel": (OrderPhase.CANCELLED, 100),
     "rejected": (OrderPhase.CANCELLED, 100),
     "expired": (OrderPhase.CANCELLED, 100),
     "refunded": (OrderPhase.CANCELLED, 100),
@@ -88,7 +90,8 @@ _PAYOUT_FILTER: dict[PayoutStatus, str] = {
 def exchange_status(code: str) -> OrderStatus:
     code = code.strip().lower()
     phase, rank = _EXCHANGE_STATUSES.get(code, (OrderPhase.PROCESSING, 0))
-    return OrderStatus(code=code or "unknown", phase=phase, title=code, rank=rank)
+    # No title: the v3 word is a code ("verify", "cancel"), shown to people as its phase's words.
+    return OrderStatus(code=code or "unknown", phase=phase, rank=rank)
 
 
 def payout_status(code: str) -> PayoutStatus:

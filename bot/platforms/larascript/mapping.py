@@ -50,7 +50,7 @@ def summary(rid: str, rows: Iterable[ReferralExchange], read_at: float) -> Partn
         total += 1
         if row.is_completed:
             completed += 1
-            if row.reward is not None and row.reward_currency:
+            if row.reward is not None:  # under "" when the row names no currency (said on screen)
                 earned[row.reward_currency] = earned.get(row.reward_currency, Decimal(0)) + row.reward
     return PartnerSummary(
         partner_id=rid,

@@ -5,6 +5,7 @@ Pure functions, no I/O. Field names, status codes and ``api_actions`` stop here.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from pydantic import SecretStr
@@ -17,6 +18,7 @@ from bot.domain.models import (
     FieldKind,
     FieldOption,
     FieldPurpose,
+    ValueKind,
 )
 from bot.platforms.premiumexchanger import models as pe
 from bot.platforms.premiumexchanger.statuses import status_of
@@ -57,6 +59,24 @@ _PURPOSES = {
     "cf11": FieldPurpose.TELEGRAM,
 }
 
+_VALUES = {
+    "cf1": ValueKind.FIRST_NAME,
+    "cf2": ValueKind.MIDDLE_NAME,
+    "cf3": ValueKind.LAST_NAME,
+    "cf4": ValueKind.PHONE,
+    "cf6": ValueKind.EMAIL,
+    "cf11": ValueKind.TELEGRAM,
+}
+# The account fields hold a wallet address when their side's currency is a coin, a card number when
+# the site's own label says so; anything else (a Payeer account, ...) is left as text.
+_ACCOUNT_SIDES = {"account1": "give", "account2": "get"}
+_COINS = frozenset(
+    "BTC ETH LTC DOGE BCH DASH XMR ZEC TRX TON XRP SOL BNB USDT USDC DAI BUSD TUSD MATIC POL AVAX ADA DOT "
+    "XLM ATOM SHIB LINK UNI".split()
+)
+_NETWORK_HINT = re.compile(r"TRC-?20|ERC-?20|BEP-?20|Polygon|Arbitrum|Optimism|Solana|Tron|\bTON\b", re.I)
+_CARD_HINT = re.compile(r"card|карт|visa|mastercard|\bмир\b", re.I)
+
 _KINDS = {
     pe.FieldType.TEXT: FieldKind.TEXT,
     pe.FieldType.TEXTAREA: FieldKind.TEXTAREA,
@@ -92,9 +112,25 @@ def direction_summaries(items: list[pe.DirectionSummary]) -> list[neutral.Direct
     return [neutral.DirectionSummary(id=d.id, give=_currency(d.give), get=_currency(d.get)) for d in items]
 
 
-def form_field(spec: pe.FieldSpec) -> neutral.FormField:
+def _value_of(spec: pe.FieldSpec, codes: dict[str, str]) -> dict[str, object]:
+    """What the field's value is (:class:`ValueKind`), with the currency and network of an account."""
+    side = _ACCOUNT_SIDES.get(spec.name)
+    if side is None:
+        return {"value_kind": _VALUES.get(spec.name, ValueKind.TEXT)}
+    code = codes.get(side, "").strip().upper()
+    words = f"{spec.label} {spec.tooltip or ''}"
+    if code in _COINS:
+        hint = _NETWORK_HINT.search(f"{code} {words}")
+        return {"value_kind": ValueKind.ADDRESS, "currency": code, "network": hint.group(0) if hint else None}
+    if _CARD_HINT.search(words):
+        return {"value_kind": ValueKind.CARD, "currency": code or None}
+    return {}
+
+
+def form_field(spec: pe.FieldSpec, codes: dict[str, str] | None = None) -> neutral.FormField:
     """A select's options lose the "No selected" placeholder; a checkbox's single option is the value
-    the site wants posted when it is ticked, labelled with the checkbox's text."""
+    the site wants posted when it is ticked, labelled with the checkbox's text. ``codes`` are the
+    direction's currency codes by side ("give", "get"): an account field's value belongs to one."""
     kind = _KINDS[spec.type]
     if kind is FieldKind.CHECKBOX:
         text = spec.checkbox_text or spec.label
@@ -114,6 +150,7 @@ def form_field(spec: pe.FieldSpec) -> neutral.FormField:
         changes_price=spec.changes_price,
         purpose=_PURPOSES.get(spec.name, FieldPurpose.OTHER),
         max_length=TEXTAREA_MAX_LENGTH if kind is FieldKind.TEXTAREA else TEXT_MAX_LENGTH,
+        **(_value_of(spec, codes or {}) if kind is FieldKind.TEXT else {}),
     )
 
 
@@ -155,7 +192,7 @@ def direction(d: pe.Direction) -> neutral.Direction:
     return neutral.Direction(
         id=d.id,
         url=d.url,
-        fields=[form_field(f) for f in d.fields],
+        fields=[form_field(f, {"give": d.give_currency_code, "get": d.get_currency_code}) for f in d.fields],
         notes=neutral.DirectionNotes(
             timeline=d.info.timeline_text,
             frozen=d.info.frozen_text,

@@ -29,6 +29,7 @@ from bot.domain.models import (
     PaymentDetails,
     Quote,
     ReferenceCode,
+    ValueKind,
 )
 from bot.domain.money import parse_decimal
 from bot.platforms.zerotrace.networks import address_pattern
@@ -178,6 +179,9 @@ def form_fields(give: Asset, get: Asset, lang: str | None) -> list[FormField]:
             purpose=FieldPurpose.GET_ACCOUNT,
             max_length=200,
             pattern=address_pattern(get.network),
+            value_kind=ValueKind.ADDRESS,
+            currency=get.coin,
+            network=get.network or None,
         )
     ]
     if get.tag:
@@ -193,6 +197,9 @@ def form_fields(give: Asset, get: Asset, lang: str | None) -> list[FormField]:
             purpose=FieldPurpose.REFUND_ADDRESS,
             max_length=200,
             pattern=address_pattern(give.network),
+            value_kind=ValueKind.ADDRESS,
+            currency=give.coin,
+            network=give.network or None,
         )
     )
     return fields
