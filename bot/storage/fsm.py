@@ -99,32 +99,32 @@ class SQLiteStorage(BaseStorage):
 
     async def _store_column(self, row_key: str, column: str, value: str | None) -> None:
         """Write one of state / data and leave the other as the database has it, so a concurrent
-        ``set_state`` and ``set_data`` on one key never overwrite each other's half."""
+        ``set_state`` and ``set_data`` on one key never overwrite each other's half. The cache takes
+        the row as that write left it."""
+        if value is not None:
+            # One statement: atomic on its own, and RETURNING saves the read.
+            row = await self.db.fetchone(
+                f"""
+                INSERT INTO fsm_state (key, {column}, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at
+                RETURNING state, data
+                """,
+                (row_key, value, self.db.now()),
+            )
+            self._remember(row_key, (row["state"], row["data"]) if row is not None else (None, None))
+            return
         try:
             async with self.db.transaction():
-                await self._write_column(row_key, column, value)
+                clear = f"UPDATE fsm_state SET {column} = NULL, updated_at = ? WHERE key = ?"
+                await self.db.execute(clear, (self.db.now(), row_key))
+                await self.db.execute(
+                    "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data IS NULL", (row_key,)
+                )
                 row = await self.db.fetchone("SELECT state, data FROM fsm_state WHERE key = ?", (row_key,))
                 self._remember(row_key, (row["state"], row["data"]) if row is not None else (None, None))
         except BaseException:
             self._cache.pop(row_key, None)
             raise
-
-    async def _write_column(self, row_key: str, column: str, value: str | None) -> None:
-        if value is None:
-            now = self.db.now()
-            clear = f"UPDATE fsm_state SET {column} = NULL, updated_at = ? WHERE key = ?"
-            await self.db.execute(clear, (now, row_key))
-            await self.db.execute(
-                "DELETE FROM fsm_state WHERE key = ? AND state IS NULL AND data IS NULL", (row_key,)
-            )
-        else:
-            await self.db.execute(
-                f"""
-                INSERT INTO fsm_state (key, {column}, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at
-                """,
-                (row_key, value, self.db.now()),
-            )
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
