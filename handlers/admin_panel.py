@@ -24,7 +24,7 @@ from bot.admin.broadcast import Broadcasts, Progress, fits
 from bot.app.telegram_limits import MAX_TEXT, cut_html, visible_units
 from bot.domain.capabilities import PlatformInfo
 from bot.i18n import N_
-from bot.notifications.outbox import OutboxRepository
+from bot.storage.outbox import OutboxRepository
 from bot.storage.repositories import ChatSettingsRepository, OrderRepository
 from handlers.admin import is_admin
 from handlers.callbacks import NavCb

@@ -18,9 +18,9 @@ from bot.app.dispatcher import build_dispatcher, set_commands
 from bot.app.health import HealthMonitor
 from bot.app.wiring import Services
 from bot.notifications import TEXT_KIND
-from bot.notifications.outbox import BROADCAST_KIND
 from bot.notifications.runtime import build_notifications
 from bot.platforms.premiumexchanger.sandbox import SandboxExchanger
+from bot.storage.outbox import BROADCAST_KIND
 from tests.conftest import make_settings
 from tests.test_notifications import FakeClock, session_of
 from tests.test_notifications_delivery import NOTE

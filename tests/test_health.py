@@ -18,8 +18,8 @@ from bot.app.health import HealthMonitor, IntakeState, Level
 from bot.app.web import start_web_server
 from bot.app.wiring import Services
 from bot.notifications import NotificationConfig, notifications_running
-from bot.notifications.outbox import OutboxRepository
 from bot.platforms.premiumexchanger.sandbox import SandboxExchanger
+from bot.storage.outbox import OutboxRepository
 from tests.bot_process import BOT_TOKEN
 from tests.telegram_emulator import TelegramEmulator
 

@@ -134,9 +134,9 @@ async def test_partner_news_writes_amounts_in_the_chats_language(
     services: Services, locale: str, expected: str
 ) -> None:
     from bot.notifications.messages import RenderContext
-    from bot.notifications.outbox import OutboxItem
     from bot.notifications.titles import StatusTitles
     from bot.partner.news_messages import NEWS_KIND, render_partner_news
+    from bot.storage.outbox import OutboxItem
 
     payload = {
         "platform": services.platform.info.name,

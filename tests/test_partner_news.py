@@ -18,13 +18,13 @@ from aiogram import Bot
 
 from bot.app.dispatcher import BOT_DEFAULTS, build_dispatcher
 from bot.app.wiring import Services, open_services
-from bot.notifications.outbox import OutboxRepository
 from bot.notifications.runtime import NotificationConfig, build_notifications
 from bot.partner.news_messages import NEWS_KIND
 from bot.partner.watch import PartnerWatcher, on_partner_push
 from bot.platforms.iexexchanger.sandbox.keys import FULL, PARTNER_CLIENT
 from bot.platforms.larascript.sandbox import LaraSandbox
 from bot.platforms.larascript.sandbox.keys import DEMO
+from bot.storage.outbox import OutboxRepository
 from offline.bot_client import BotClient
 from offline.fake_session import FAKE_TOKEN, FakeTelegramSession
 from tests.conftest import make_settings

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from bot.app.telegram_limits import MAX_TEXT, cut_html, visible_units
 from bot.notifications.messages import RenderContext, Rendered, register_renderer
-from bot.notifications.outbox import BROADCAST_KIND, OutboxItem
+from bot.storage.outbox import BROADCAST_KIND, OutboxItem
 
 if TYPE_CHECKING:
     from bot.storage.database import Database

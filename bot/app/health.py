@@ -36,6 +36,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from bot.storage.outbox import OutboxRepository
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -282,16 +284,12 @@ class HealthMonitor:
         db = self.services.db
         now = db.now()
         try:
-            oldest = await db.fetchval(
-                "SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL "
-                "AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
-                (now,),
-            )
+            oldest = await OutboxRepository(db).oldest_due_at()
         except Exception as exc:
             return Check("notifications", Level.FAILING, f"the queue cannot be read ({type(exc).__name__})")
         if oldest is None:
             return Check("notifications", Level.OK)
-        waited = float(max(0, now - int(oldest)))
+        waited = float(max(0, now - oldest))
         if waited >= self.queue_stuck_after:
             reason = f"the oldest notification due has waited {waited:.0f} s"
             return Check("notifications", Level.DEGRADED, reason, waited)

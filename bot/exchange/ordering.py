@@ -21,6 +21,7 @@ from bot.domain.money import format_plain
 from bot.exchange.field_memory import FieldMemory
 from bot.observability.metrics import Metrics
 from bot.platforms.base import OrderUnreachable, Placement, PlacementUncertain, Platform
+from bot.storage.outbox import OutboxRepository
 from bot.storage.repositories import ChatSettingsRepository, OrderRepository, StoredOrder
 
 log = logging.getLogger(__name__)
@@ -160,13 +161,7 @@ class OrderPlacer:
     async def withdraw_announcement(self, local_id: int) -> bool:
         """The customer's own retry shows an adopted order: withdraw its queued "created after all", so
         the chat gets one card. False when none was waiting (sent already, or never queued)."""
-        return bool(
-            await self.orders.db.execute(
-                "DELETE FROM outbox WHERE kind = ? AND sent_at IS NULL"
-                " AND json_extract(payload, '$.order') = ?",
-                (ADOPTED_KIND, local_id),
-            )
-        )
+        return await OutboxRepository(self.orders.db).withdraw_for_order(ADOPTED_KIND, local_id)
 
     async def reservation(self, key: str) -> StoredOrder | None:
         """What is stored under ``key``: None when no order can exist under it (never sent, refused,

@@ -12,7 +12,6 @@
 
 from bot.notifications.callbacks import OrderCallbacks
 from bot.notifications.messages import TEXT_KIND, RenderContext, Rendered, register_renderer
-from bot.notifications.outbox import OutboxItem, OutboxRepository
 from bot.notifications.pushes import PushInbox, push_url_for
 from bot.notifications.runtime import (
     NotificationConfig,
@@ -23,6 +22,7 @@ from bot.notifications.runtime import (
 from bot.notifications.sender import NotificationSender
 from bot.notifications.statuses import ORDER_STATUS_KIND, OrderStatusService
 from bot.notifications.tracker import StatusTracker
+from bot.storage.outbox import OutboxItem, OutboxRepository
 
 __all__ = [
     "ORDER_STATUS_KIND",

@@ -21,7 +21,7 @@ from bot.domain.models import Order
 from bot.exchange.ordering import ADOPTED_KIND, ref_of
 from bot.i18n import N_
 from bot.notifications.messages import RenderContext, Rendered, register_renderer
-from bot.notifications.outbox import OutboxItem
+from bot.storage.outbox import OutboxItem
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services

@@ -22,10 +22,10 @@ from bot.domain.models import OrderPhase
 from bot.domain.money import format_money, parse_decimal
 from bot.exchange.ordering import ref_of
 from bot.i18n import N_
-from bot.notifications.outbox import OutboxItem
 from bot.notifications.statuses import ORDER_STATUS_KIND
 from bot.notifications.titles import StatusTitles, fits
 from bot.phases import PHASE_WORDS, PLAIN_PHASES
+from bot.storage.outbox import OutboxItem
 from handlers.callbacks import OrderCb
 
 if TYPE_CHECKING:

@@ -14,13 +14,13 @@ from aiogram import Bot
 
 from bot.notifications.callbacks import OrderCallbacks
 from bot.notifications.clock import Clock, SystemClock
-from bot.notifications.outbox import OutboxRepository
 from bot.notifications.pushes import PushInbox
 from bot.notifications.sender import NotificationSender
 from bot.notifications.statuses import OrderStatusService
 from bot.notifications.titles import StatusTitles
 from bot.notifications.tracker import StatusTracker
 from bot.partner.watch import PartnerWatcher
+from bot.storage.outbox import OutboxRepository
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services

@@ -39,9 +39,9 @@ from aiogram.exceptions import (
 
 from bot.notifications.clock import Clock, SystemClock
 from bot.notifications.messages import RENDERERS, RenderContext
-from bot.notifications.outbox import OutboxItem, OutboxRepository
 from bot.notifications.pacing import GLOBAL_RATE, PER_CHAT_INTERVAL, SendPacer
 from bot.notifications.titles import StatusTitles
+from bot.storage.outbox import OutboxItem, OutboxRepository
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 from bot.domain.models import Order, OrderStatus
 from bot.exchange.ordering import ref_of
-from bot.notifications.outbox import OutboxRepository
 from bot.notifications.titles import StatusTitles
+from bot.storage.outbox import OutboxRepository
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.notifications.outbox import OutboxRepository
 from bot.observability.metrics import CONTENT_TYPE
+from bot.storage.outbox import OutboxRepository
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services

@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.domain.money import format_money
 from bot.i18n import N_
 from bot.notifications.messages import RenderContext, Rendered, register_renderer
-from bot.notifications.outbox import OutboxItem
+from bot.storage.outbox import OutboxItem
 from bot.text import shorten
 from handlers.partner.callbacks import PartnerCb
 

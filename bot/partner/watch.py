@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 from bot.domain.capabilities import Capability
 from bot.domain.errors import CredentialsRejected, ExchangerError, RateLimited
 from bot.domain.models import PartnerNews, PartnerNewsKind
-from bot.notifications.outbox import OutboxRepository
 from bot.partner.news_messages import KEY_REJECTED, NEWS_KIND
 from bot.partner.news_state import NewsState, load_state, news_enabled, save_state
 from bot.platforms.base import PushEvent
+from bot.storage.outbox import OutboxRepository
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services

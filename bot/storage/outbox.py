@@ -86,6 +86,26 @@ class OutboxRepository:
     async def drop(self, item_id: int) -> None:
         await self.db.execute("DELETE FROM outbox WHERE id = ? AND sent_at IS NULL", (item_id,))
 
+    async def withdraw_for_order(self, kind: str, local_id: int) -> bool:
+        """Delete the unsent notification of ``kind`` about the order ``local_id`` (its payload's
+        ``order``); False when none was waiting."""
+        return bool(
+            await self.db.execute(
+                "DELETE FROM outbox WHERE kind = ? AND sent_at IS NULL"
+                " AND json_extract(payload, '$.order') = ?",
+                (kind, local_id),
+            )
+        )
+
+    async def oldest_due_at(self) -> int | None:
+        """``created_at`` of the oldest unsent notification that is due now (not waiting for a retry)."""
+        value = await self.db.fetchval(
+            "SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+            (self.db.now(),),
+        )
+        return None if value is None else int(value)
+
     async def drop_chat(self, chat_id: int) -> int:
         """Forget every unsent notification of the chat; returns how many."""
         return await self.db.execute("DELETE FROM outbox WHERE chat_id = ? AND sent_at IS NULL", (chat_id,))
