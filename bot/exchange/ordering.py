@@ -136,7 +136,7 @@ class OrderPlacer:
         except (PlacementUncertain, OrderUnreachable) as exc:
             if isinstance(exc, OrderUnreachable):
                 # Kept (and followed by pushes where the platform has them), never shown as payable.
-                await self._attach(key, exc.order, status_known=True)
+                await self._attach(key, exc.order)
                 local_id = await self._local_id(key)
                 await self.orders.mark_unreachable(local_id)
                 log.warning("order %s: created, but its access secret was lost (key kept)", exc.order.id)
@@ -149,7 +149,7 @@ class OrderPlacer:
             raise
         # Only onto the reservation: a lookup may have adopted the order meanwhile (and queued its
         # announcement), and its row and notified status stay as they are then.
-        attached = await self._attach(key, order, status_known=True, if_pending=True)
+        attached = await self._attach(key, order, if_pending=True)
         local_id = await self._local_id(key)
         await self.field_memory.remember_form(chat_id, direction.fields, request.fields)
         if not attached:  # adopted and counted already: shown here only instead of its announcement
@@ -231,7 +231,7 @@ class OrderPlacer:
         told about by whoever adopts it. Returns its local id, or None when it was attached already
         (by the customer's own retry, or another lookup): then that one has shown it. Counted once,
         as recovered ``how`` ("pending": by the customer's next /exchange; "adopted": in the background)."""
-        if not await self._attach(key, order, status_known=True, if_pending=True):
+        if not await self._attach(key, order, if_pending=True):
             return None
         local_id = await self._local_id(key)
         await self.orders.schedule_check(local_id, None, None)  # a reservation's lookups are over
@@ -241,7 +241,7 @@ class OrderPlacer:
     async def adopt_unreachable(self, key: str, order: Order, *, how: str = "adopted") -> int | None:
         """An order found after the fact whose access secret went with a lost answer: kept (never shown
         as payable), so no order of ours is unknown to the bot."""
-        if not await self._attach(key, order, status_known=True, if_pending=True):
+        if not await self._attach(key, order, if_pending=True):
             return None
         local_id = await self._local_id(key)
         await self.orders.mark_unreachable(local_id)
@@ -262,14 +262,14 @@ class OrderPlacer:
         """Reservations created since this time are still worth settling."""
         return self.orders.db.now() - PENDING_MAX_AGE_SECONDS
 
-    async def _attach(self, key: str, order: Order, *, status_known: bool, if_pending: bool = False) -> bool:
+    async def _attach(self, key: str, order: Order, *, if_pending: bool = False) -> bool:
         return await self.orders.attach(
             self.name,
             key,
             order_id=order.id,
             number=order.label,
             secret=order.ref.secret,
-            status=order.status if status_known else None,
+            status=order.status,
             push_token=self.push_token(key),
             give_amount=format_plain(order.give_amount) if order.give_amount is not None else None,
             get_amount=format_plain(order.get_amount) if order.get_amount is not None else None,

@@ -67,14 +67,11 @@ class UpdateObserver(BaseMiddleware):
             with deadline.within(self.policy.deadline_seconds):
                 return await handler(event, data)
         finally:
-            if typing is not None:
-                typing.cancel()
-                await asyncio.wait({typing})
-                if not typing.cancelled() and typing.result():
-                    self.metrics.slow_updates.labels(update_type).inc()
+            if typing is not None and await typing.stop():
+                self.metrics.slow_updates.labels(update_type).inc()
             self.metrics.update_handled(update_type, time.perf_counter() - started)
 
-    def _start_typing(self, update_type: str, data: dict[str, Any]) -> asyncio.Task[bool] | None:
+    def _start_typing(self, update_type: str, data: dict[str, Any]) -> _Typing | None:
         chat = data.get("event_chat")
         bot = data.get("bot")
         if update_type not in _TYPING_UPDATES or not isinstance(chat, Chat) or not isinstance(bot, Bot):
@@ -82,13 +79,16 @@ class UpdateObserver(BaseMiddleware):
         if chat.type != ChatType.PRIVATE:
             return None
         thread_id = data.get("event_thread_id")
-        return asyncio.create_task(self._keep_typing(bot, chat.id, thread_id))
+        typing = _Typing()
+        typing.timer = asyncio.get_running_loop().call_later(
+            self.policy.typing_after, typing.start, lambda: self._keep_typing(bot, chat.id, thread_id)
+        )
+        return typing
 
     async def _keep_typing(self, bot: Bot, chat_id: int, thread_id: int | None) -> bool:
         """Returns whether the action was shown (the update was slow)."""
         shown = False
         try:
-            await asyncio.sleep(self.policy.typing_after)
             while True:
                 try:
                     await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
@@ -99,3 +99,25 @@ class UpdateObserver(BaseMiddleware):
                 await asyncio.sleep(self.policy.typing_every)
         except asyncio.CancelledError:
             return shown
+
+
+class _Typing:
+    """A timer, then the task that shows the action: an update answered before the timer fires (most
+    of them) costs no task at all."""
+
+    def __init__(self) -> None:
+        self.timer: asyncio.TimerHandle | None = None
+        self.task: asyncio.Task[bool] | None = None
+
+    def start(self, keep_typing: Callable[[], Awaitable[bool]]) -> None:
+        self.task = asyncio.get_running_loop().create_task(keep_typing())
+
+    async def stop(self) -> bool:
+        """Stop showing the action; returns whether it was shown."""
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.task is None:
+            return False
+        self.task.cancel()
+        await asyncio.wait({self.task})
+        return not self.task.cancelled() and self.task.result()
